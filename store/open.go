@@ -99,6 +99,12 @@ func (db *DB) openChecked() (*bolt.DB, error) {
 	}
 	b, err := openBolt(db.path, db.boltOptions())
 	if err != nil {
+		if errors.Is(err, errDamaged) {
+			// Say what is wrong in plain terms when the meta pages can.
+			if merr := checkMeta(db.path); merr != nil {
+				return nil, merr
+			}
+		}
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, &lockedError{path: db.path, timeout: db.opt.Timeout}
 		}

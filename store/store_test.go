@@ -235,7 +235,9 @@ func TestCorruptRecordIsAnError(t *testing.T) {
 	if err := db.Update(func(tx *Tx) error { return tx.PutOrder(&o) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bOrders)).Put([]byte("A"), []byte(`{"id":"A","state":`)) }); err != nil {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bOrders)).Put([]byte("A"), []byte(`{"id":"A","state":`))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	err := db.View(func(tx *Tx) error { _, err := tx.Order("A"); return err })
@@ -530,16 +532,16 @@ func TestAuditByOrder(t *testing.T) {
 
 func TestNormalizeCode(t *testing.T) {
 	for _, tc := range []struct{ in, want, err string }{
-		{in: "012345678905", want: "00012345678905"},     // UPC-A
-		{in: "0012345678905", want: "00012345678905"},    // the same as EAN-13
-		{in: "00012345678905", want: "00012345678905"},   // GTIN-14
+		{in: "012345678905", want: "00012345678905"},      // UPC-A
+		{in: "0012345678905", want: "00012345678905"},     // the same as EAN-13
+		{in: "00012345678905", want: "00012345678905"},    // GTIN-14
 		{in: " 012345678905\r\n", want: "00012345678905"}, // scanner suffix
-		{in: "4006381333931", want: "04006381333931"},    // EAN-13
-		{in: "96385074", want: "00000096385074"},         // EAN-8
+		{in: "4006381333931", want: "04006381333931"},     // EAN-13
+		{in: "96385074", want: "00000096385074"},          // EAN-8
 		{in: "012345678904", err: "check digit is 4, not 5"},
 		{in: "4006381333932", err: "check digit"},
-		{in: "12345", want: "12345"},            // not a GTIN length: kept
-		{in: "SKU-ABC-1", want: "SKU-ABC-1"},    // Code 128 text: kept
+		{in: "12345", want: "12345"},         // not a GTIN length: kept
+		{in: "SKU-ABC-1", want: "SKU-ABC-1"}, // Code 128 text: kept
 		{in: " \t\r\n", err: "empty"},
 		{in: strings.Repeat("9", 200), err: "at most 128"},
 	} {

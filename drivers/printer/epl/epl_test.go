@@ -1,0 +1,60 @@
+package epl
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/packline/packline/drivers/raster"
+)
+
+func TestRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][2]int{{812, 1218}, {1218, 1827}, {13, 5}} {
+		img := raster.New(sz[0], sz[1])
+		// Ink in bands so blank rows are skipped between GW runs.
+		for y := 0; y < sz[1]; y++ {
+			if (y/4)%3 == 1 {
+				continue
+			}
+			for i := 0; i < sz[0]/5+1; i++ {
+				img.Set(r.IntN(sz[0]), y, true)
+			}
+		}
+		job, err := Encode(img, EncodeOptions{Copies: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := Decode(job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Copies != 2 || !bytes.Equal(l.Image.Bits, img.Bits) || l.Image.Width != sz[0] {
+			t.Fatalf("%v: round trip differs (copies %d)", sz, l.Copies)
+		}
+		if n := bytes.Count(job, []byte("GW0,")); sz[1] > 100 && n < sz[1]/12 {
+			t.Fatalf("%d GW commands: blank rows were not skipped", n)
+		}
+	}
+}
+
+func TestPolarityAndFrame(t *testing.T) {
+	img := raster.New(8, 2)
+	img.Bits[1] = 0xf0
+	job, err := Encode(img, EncodeOptions{Width: 812, Height: 1218})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\nN\nq812\nQ1218,24\nGW0,1,1,1,\x0f\nP1\n"
+	if string(job) != want {
+		t.Fatalf("job %q, want %q", job, want)
+	}
+	if _, err := Encode(raster.New(900, 10), EncodeOptions{Width: 812, Height: 1218}); err == nil {
+		t.Fatal("oversize image accepted")
+	}
+	for _, bad := range []string{"N\nq8\nQ8,24\n", "N\nq8\nQ8,24\nGW0,0,1,9,\x00\nP1\n", "N\nP1\n"} {
+		if _, err := Decode([]byte(bad)); err == nil {
+			t.Errorf("Decode(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package localapi
+
+import (
+	"encoding/json"
+
+	"github.com/packline/packline/agent/localapi/apitype"
+)
+
+// Publish sends an event to the clients of station, or to every client when
+// station is "". It never blocks on a client: one that cannot keep up is
+// disconnected and resumes from its last sequence number when it returns.
+func (s *Server) Publish(station, event string, data any) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		s.log.Error("event not published: cannot encode its data", "event", event, "station", station, "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	frame, err := json.Marshal(apitype.Message{Type: apitype.TypeEvent, Seq: s.seq, Event: event, Data: raw})
+	if err != nil {
+		s.log.Error("event not published: cannot encode it", "event", event, "err", err)
+		return
+	}
+	s.hold(heldEvent{seq: s.seq, station: station, frame: frame})
+	s.metrics.events.Inc()
+	for c := range s.clients {
+		if c.subscribed && (station == "" || c.station == station) {
+			c.enqueueLocked(outItem{frame: frame})
+		}
+	}
+}
+
+// Seq returns the latest event sequence number.
+func (s *Server) Seq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// hold appends e to the history ring; s.mu is held.
+func (s *Server) hold(e heldEvent) {
+	n := len(s.ring)
+	if s.held < n {
+		s.ring[(s.head+s.held)%n] = e
+		s.held++
+		return
+	}
+	s.ring[s.head] = e
+	s.head = (s.head + 1) % n
+}
+
+// firstHeld is the oldest sequence number still held; s.mu is held.
+func (s *Server) firstHeld() uint64 { return s.seq - uint64(s.held) + 1 }
+
+// heldAfter returns the frames of held events after seq for station;
+// s.mu is held.
+func (s *Server) heldAfter(seq uint64, station string) [][]byte {
+	var out [][]byte
+	n := len(s.ring)
+	for i := 0; i < s.held; i++ {
+		e := s.ring[(s.head+i)%n]
+		if e.seq > seq && (e.station == "" || e.station == station) {
+			out = append(out, e.frame)
+		}
+	}
+	return out
+}
+
+// subscribe answers a hello: welcome, then the missed events or a fresh
+// snapshot, then live events, in that order and without a gap.
+func (s *Server) subscribe(c *conn, h apitype.Hello) {
+	s.mu.Lock()
+	latest := s.seq
+	if h.AfterSeq > 0 && h.AfterSeq <= latest && h.AfterSeq+1 >= s.firstHeld() {
+		batch := [][]byte{mustFrame(apitype.TypeWelcome, "", 0, "", s.welcome(h.Station, latest, true))}
+		batch = append(batch, s.heldAfter(h.AfterSeq, h.Station)...)
+		s.attachLocked(c, h.Station, batch)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+
+	// Ask the backend outside the hub's lock: it may publish while it
+	// builds the snapshot. Events after latest follow the snapshot; they
+	// are still held unless the history is smaller than the burst.
+	view, queue, link, devices := s.backend.Snapshot(h.Station)
+	if view.Station == "" {
+		view.Station = h.Station
+	}
+	if queue == nil {
+		queue = []apitype.QueueEntry{}
+	}
+	batch := [][]byte{
+		mustFrame(apitype.TypeWelcome, "", 0, "", s.welcome(h.Station, latest, false)),
+		mustFrame(apitype.TypeEvent, "", latest, apitype.EvStation, view),
+		mustFrame(apitype.TypeEvent, "", latest, apitype.EvQueue, queue),
+		mustFrame(apitype.TypeEvent, "", latest, apitype.EvLink, link),
+	}
+	for _, d := range devices {
+		batch = append(batch, mustFrame(apitype.TypeEvent, "", latest, apitype.EvDevice, d))
+	}
+	s.mu.Lock()
+	batch = append(batch, s.heldAfter(latest, h.Station)...)
+	s.attachLocked(c, h.Station, batch)
+	s.mu.Unlock()
+}
+
+func (s *Server) welcome(station string, seq uint64, resumed bool) apitype.Welcome {
+	return apitype.Welcome{Version: apitype.Version, Station: station, AgentVersion: s.opts.AgentVersion, Seq: seq, Resumed: resumed}
+}
+
+// attachLocked starts live delivery to c after batch; s.mu is held.
+func (s *Server) attachLocked(c *conn, station string, batch [][]byte) {
+	if _, ok := s.clients[c]; !ok {
+		return // already gone
+	}
+	c.station = station
+	c.subscribed = true
+	c.enqueueLocked(outItem{batch: batch})
+}
+
+// mustFrame encodes a message whose data are plain wire types, which
+// always encode.
+func mustFrame(typ, id string, seq uint64, event string, data any) []byte {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		raw, _ = json.Marshal(apitype.Error{Code: apitype.ErrInternal, Message: "cannot encode " + typ + ": " + err.Error()})
+		typ = apitype.TypeError
+	}
+	b, _ := json.Marshal(apitype.Message{Type: typ, ID: id, Seq: seq, Event: event, Data: raw})
+	return b
+}

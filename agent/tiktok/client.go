@@ -259,6 +259,9 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		if n+1 >= c.retry.MaxAttempts {
 			c.logFailure(r, err, n+1)
+			if n > 0 {
+				return fmt.Errorf("%w (gave up after %d attempts)", err, n+1)
+			}
 			return err
 		}
 		delay := c.retry.backoff(n)
@@ -356,9 +359,9 @@ func (c *Client) send(ctx context.Context, r request, access string) (attempt, e
 func stripURL(err error) error {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		if ue.Timeout() {
-			return fmt.Errorf("%s: timeout: %w", ue.Op, ue.Err)
+			return fmt.Errorf("request timed out: %w", ue.Err)
 		}
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		return fmt.Errorf("sending request: %w", ue.Err)
 	}
 	return err
 }

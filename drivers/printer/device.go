@@ -1,0 +1,279 @@
+package printer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/packline/packline/drivers/deviceuri"
+	"github.com/packline/packline/drivers/printer/printersim"
+	"github.com/packline/packline/drivers/serialport"
+)
+
+// timeouts bound each step of a job.
+type timeouts struct {
+	dial, write, status time.Duration
+}
+
+func timeoutsFor(uri deviceuri.URI) (timeouts, error) {
+	var t timeouts
+	var err error
+	if t.dial, err = uri.Duration("dial_timeout", 5*time.Second); err != nil {
+		return t, err
+	}
+	if t.write, err = uri.Duration("write_timeout", 30*time.Second); err != nil {
+		return t, err
+	}
+	if t.status, err = uri.Duration("status_timeout", 3*time.Second); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// transport reaches the printer. open returns a session for one job or one
+// status check; the device never opens two at once.
+type transport interface {
+	open(ctx context.Context) (session, error)
+	close() error
+}
+
+// session is one conversation with the printer.
+type session interface {
+	write(ctx context.Context, p []byte) error
+	// canRead reports whether the link carries the printer's replies.
+	canRead() bool
+	// read reads reply bytes, failing with a timeout error at deadline.
+	read(p []byte, deadline time.Time) (int, error)
+	// finish completes a job after its bytes are written (a spooler
+	// submits it here).
+	finish(ctx context.Context) error
+	close() error
+}
+
+// statuser is a transport that learns the printer's state without the
+// printer language (a spooler's queue state).
+type statuser interface {
+	status(ctx context.Context) (Status, error)
+}
+
+// flusher is a session that can drop stale input before a query.
+type flusher interface {
+	flush()
+}
+
+type request struct {
+	ctx    context.Context
+	id     string
+	data   []byte // nil for a status check
+	status bool
+	reply  chan result
+}
+
+type result struct {
+	st  Status
+	err error
+}
+
+// device is a Printer: one writer goroutine owns the transport.
+type device struct {
+	uri   deviceuri.URI
+	lang  language
+	tr    transport
+	media Media
+	tm    timeouts
+	log   *slog.Logger
+	sim   *printersim.Sim
+
+	reqs chan *request
+	quit chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func newDevice(uri deviceuri.URI, lang language, tr transport, media Media, tm timeouts, log *slog.Logger) *device {
+	d := &device{
+		uri: uri, lang: lang, tr: tr, media: media, tm: tm,
+		log:  log.With("printer", uri.String()),
+		reqs: make(chan *request),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	go d.loop()
+	return d
+}
+
+func (d *device) loop() {
+	defer close(d.done)
+	for {
+		select {
+		case r := <-d.reqs:
+			var res result
+			if r.status {
+				res.st, res.err = d.doStatus(r.ctx)
+			} else {
+				res.err = d.doPrint(r.ctx, r.id, r.data)
+			}
+			r.reply <- res
+		case <-d.quit:
+			return
+		}
+	}
+}
+
+// submit hands r to the writer and waits for its answer. Once the writer
+// has the request the answer is awaited even if ctx ends: the writer aborts
+// its I/O on ctx, and the caller must learn whether the job went out.
+func (d *device) submit(r *request) result {
+	r.reply = make(chan result, 1)
+	select {
+	case d.reqs <- r:
+	case <-r.ctx.Done():
+		return result{err: r.ctx.Err()}
+	case <-d.quit:
+		return result{err: ErrClosed}
+	}
+	return <-r.reply
+}
+
+// Print implements Printer.
+func (d *device) Print(ctx context.Context, job Job) error {
+	if job.Image == nil {
+		return fmt.Errorf("job %q has no image", job.ID)
+	}
+	data, err := d.lang.encode(job.Image, max(job.Copies, 1), d.media)
+	if err != nil {
+		return fmt.Errorf("job %q for %s (%s at %d dpi): %w", job.ID, d.uri, d.media.Stock, d.media.DPI, err)
+	}
+	return d.submit(&request{ctx: ctx, id: job.ID, data: data}).err
+}
+
+// Status implements Printer.
+func (d *device) Status(ctx context.Context) (Status, error) {
+	res := d.submit(&request{ctx: ctx, status: true})
+	return res.st, res.err
+}
+
+// Close stops the writer and releases the transport.
+func (d *device) Close() error {
+	var err error
+	d.once.Do(func() {
+		close(d.quit)
+		<-d.done
+		err = d.tr.close()
+		if d.sim != nil {
+			d.sim.Close()
+		}
+	})
+	return err
+}
+
+func (d *device) doPrint(ctx context.Context, id string, data []byte) error {
+	start := time.Now()
+	s, err := d.tr.open(ctx)
+	if err != nil {
+		return fmt.Errorf("job %q: %w", id, err)
+	}
+	defer s.close()
+	bidi := s.canRead() && d.lang.query() != nil
+	if bidi {
+		st, err := d.query(ctx, s)
+		if err != nil {
+			return fmt.Errorf("job %q not sent: %w", id, err)
+		}
+		if !st.Ready {
+			return fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
+		}
+	} else if sp, ok := d.tr.(statuser); ok {
+		st, err := sp.status(ctx)
+		if err == nil && !st.Ready {
+			return fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
+		}
+	}
+	if err := s.write(ctx, data); err != nil {
+		return fmt.Errorf("job %q: sending to %s: %w", id, d.uri, err)
+	}
+	if err := s.finish(ctx); err != nil {
+		return fmt.Errorf("job %q: %w", id, err)
+	}
+	d.log.Debug("job sent", "job", id, "bytes", len(data), "took", time.Since(start))
+	if bidi {
+		// The printer has the job; what it says now is for the operator.
+		st, err := d.query(ctx, s)
+		switch {
+		case err != nil:
+			d.log.Warn("printer took the job but did not answer the status query after it", "job", id, "err", err)
+		case !st.Ready:
+			d.log.Warn("printer took the job and then reported a fault", "job", id, "status", describe(st))
+		}
+	}
+	return nil
+}
+
+func (d *device) doStatus(ctx context.Context) (Status, error) {
+	s, err := d.tr.open(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	defer s.close()
+	if s.canRead() && d.lang.query() != nil {
+		return d.query(ctx, s)
+	}
+	if sp, ok := d.tr.(statuser); ok {
+		return sp.status(ctx)
+	}
+	return Status{}, fmt.Errorf("%s: %w", d.uri, ErrNoStatus)
+}
+
+// query sends the language's status request and reads the whole reply.
+func (d *device) query(ctx context.Context, s session) (Status, error) {
+	if f, ok := s.(flusher); ok {
+		f.flush()
+	}
+	if err := s.write(ctx, d.lang.query()); err != nil {
+		return Status{}, fmt.Errorf("asking %s for status: %w", d.uri, err)
+	}
+	deadline := time.Now().Add(d.tm.status)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	var buf []byte
+	tmp := make([]byte, 512)
+	for !d.lang.complete(buf) {
+		n, err := s.read(tmp, deadline)
+		buf = append(buf, tmp[:n]...)
+		if len(buf) > 64<<10 {
+			return Status{}, fmt.Errorf("%s: status reply longer than 64 KiB: is this a %s printer?", d.uri, d.lang.name())
+		}
+		if err == nil {
+			continue
+		}
+		if isTimeout(err) {
+			if ctx.Err() != nil {
+				return Status{}, ctx.Err()
+			}
+			if time.Now().Before(deadline) {
+				continue // a serial read slice ended; the deadline has not
+			}
+			if len(buf) > 0 {
+				return Status{}, fmt.Errorf("%s: %w (partial reply %q after %s)", d.uri, ErrNoAnswer, buf, d.tm.status)
+			}
+			return Status{}, fmt.Errorf("%s: %w (no reply to %s within %s)", d.uri, ErrNoAnswer, d.lang.query(), d.tm.status)
+		}
+		return Status{}, fmt.Errorf("%s: reading status: %w", d.uri, err)
+	}
+	st, err := d.lang.parse(buf)
+	if err != nil {
+		return Status{}, fmt.Errorf("%s: unreadable status reply %q: %w", d.uri, buf, err)
+	}
+	return st, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || serialport.IsTimeout(err) || (errors.As(err, &ne) && ne.Timeout())
+}

@@ -1,0 +1,96 @@
+package printer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/packline/packline/drivers/deviceuri"
+	"github.com/packline/packline/drivers/serialport"
+)
+
+// serialTransport keeps the serial port open between jobs (reopening it
+// toggles the modem lines and can reset the printer) and drops it after an
+// I/O error so the next job reopens it.
+type serialTransport struct {
+	uri deviceuri.URI
+	tm  timeouts
+
+	mu   sync.Mutex
+	port serialport.Port
+}
+
+// serialDefault is the usual line setting of label printers.
+var serialDefault = deviceuri.Serial{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 1}
+
+func (t *serialTransport) open(ctx context.Context) (session, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.port == nil {
+		p, err := serialport.Open(ctx, t.uri, serialDefault)
+		if err != nil {
+			return nil, errors.Join(ErrUnreachable, err)
+		}
+		t.port = p
+	}
+	return &serialSession{t: t, p: t.port}, nil
+}
+
+func (t *serialTransport) drop(p serialport.Port) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.port == p {
+		t.port.Close()
+		t.port = nil
+	}
+}
+
+func (t *serialTransport) close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.port == nil {
+		return nil
+	}
+	err := t.port.Close()
+	t.port = nil
+	return err
+}
+
+type serialSession struct {
+	t *serialTransport
+	p serialport.Port
+}
+
+func (s *serialSession) write(ctx context.Context, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := s.p.Write(p)
+	if err != nil {
+		s.t.drop(s.p)
+	}
+	return err
+}
+
+func (s *serialSession) canRead() bool { return true }
+
+func (s *serialSession) read(p []byte, deadline time.Time) (int, error) {
+	if err := s.p.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	n, err := s.p.Read(p)
+	if err != nil && !serialport.IsTimeout(err) {
+		s.t.drop(s.p)
+	}
+	return n, err
+}
+
+func (s *serialSession) flush() {
+	if f, ok := s.p.(serialport.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *serialSession) finish(context.Context) error { return nil }
+func (s *serialSession) close() error                 { return nil }

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packline/packline/agent/order"
@@ -205,7 +206,7 @@ type attempt struct {
 	body   []byte
 	// sent is true once a connection was obtained, after which the
 	// request may have reached the server.
-	sent bool
+	sent *atomic.Bool
 }
 
 // do runs r with retries and decodes the envelope's data into out (which
@@ -248,7 +249,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 				return err
 			}
 		} else {
-			if r.once && a.sent {
+			if r.once && a.sent.Load() {
 				c.logFailure(r, err, n+1)
 				return fmt.Errorf("tiktok %s %s: %w: %w", r.method, r.path, ErrUnclear, err)
 			}
@@ -301,7 +302,7 @@ func requestIDOf(err error) string {
 
 // send performs one HTTP exchange of r.
 func (c *Client) send(ctx context.Context, r request, access string) (attempt, error) {
-	var a attempt
+	a := attempt{sent: new(atomic.Bool)}
 	q := url.Values{}
 	for k, vs := range r.query {
 		v := strings.Join(vs, ",")
@@ -328,7 +329,7 @@ func (c *Client) send(ctx context.Context, r request, access string) (attempt, e
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { a.sent = true }}
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { a.sent.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, u.String(), body)
 	if err != nil {
 		return a, fmt.Errorf("building request: %w", err)

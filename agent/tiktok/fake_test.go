@@ -50,7 +50,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte)
 // way TikTok does: signature (computed here independently of Sign),
 // timestamp window, app key, access token header, shop_cipher rules.
 type fakeTikTok struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	clock *clock
 
@@ -62,7 +62,7 @@ type fakeTikTok struct {
 	bodies   [][]byte
 }
 
-func newFake(t *testing.T, clk *clock) *fakeTikTok {
+func newFake(t testing.TB, clk *clock) *fakeTikTok {
 	t.Helper()
 	f := &fakeTikTok{t: t, clock: clk, token: "ACCESS-1", routes: map[string]handlerFunc{}, calls: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -213,7 +213,7 @@ type testEnv struct {
 	sleeps *recordedSleeps
 }
 
-func newEnv(t *testing.T, mod ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, mod ...func(*Config)) *testEnv {
 	t.Helper()
 	clk := &clock{t: time.Unix(1_700_000_000, 0)}
 	f := newFake(t, clk)

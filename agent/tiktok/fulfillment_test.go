@@ -116,12 +116,17 @@ func TestCreatePackageNotRetriedOnUnclearAnswers(t *testing.T) {
 		answer func(t *testing.T, w http.ResponseWriter)
 	}{
 		{"500", func(_ *testing.T, w http.ResponseWriter) { writeEnvelope(w, 500, CodeInternal, "internal", nil) }},
-		{"502 html", func(_ *testing.T, w http.ResponseWriter) { w.WriteHeader(502); _, _ = w.Write([]byte("<html>bad gateway</html>")) }},
+		{"502 html", func(_ *testing.T, w http.ResponseWriter) {
+			w.WriteHeader(502)
+			_, _ = w.Write([]byte("<html>bad gateway</html>"))
+		}},
 		{"36009003 in 200", func(_ *testing.T, w http.ResponseWriter) { writeEnvelope(w, 200, CodeInternal, "internal", nil) }},
 		{"36009007 timeout", func(_ *testing.T, w http.ResponseWriter) { writeEnvelope(w, 200, CodeRequestTimeout, "timeout", nil) }},
 		{"connection reset", func(t *testing.T, w http.ResponseWriter) { hijackClose(t, w) }},
 		{"success without package id", func(_ *testing.T, w http.ResponseWriter) { writeOK(w, map[string]any{"order_id": "1"}) }},
-		{"truncated success", func(_ *testing.T, w http.ResponseWriter) { _, _ = w.Write([]byte(`{"code":0,"data":{"package_id":"11`)) }},
+		{"truncated success", func(_ *testing.T, w http.ResponseWriter) {
+			_, _ = w.Write([]byte(`{"code":0,"data":{"package_id":"11`))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

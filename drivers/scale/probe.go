@@ -1,0 +1,164 @@
+package scale
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/packline/packline/drivers/deviceuri"
+	"github.com/packline/packline/drivers/serialport"
+)
+
+// ProbeSettings returns the line settings Probe tries, most common first.
+func ProbeSettings() []deviceuri.Serial {
+	return []deviceuri.Serial{
+		{Baud: 9600, DataBits: 7, Parity: 'E', StopBits: 1},
+		{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 1},
+		{Baud: 4800, DataBits: 8, Parity: 'N', StopBits: 1},
+		{Baud: 19200, DataBits: 8, Parity: 'N', StopBits: 1},
+		{Baud: 2400, DataBits: 7, Parity: 'E', StopBits: 1},
+	}
+}
+
+// probeOrder is the order of active probes; each command is harmless to
+// the other families.
+func probeOrder() []string { return []string{"nci", "sma", "sics", "toledo8217"} }
+
+const (
+	listenFor = 300 * time.Millisecond
+	answerFor = 400 * time.Millisecond
+)
+
+// Probe finds the scale on portPath and returns the URI that reaches it.
+// A hidraw path is read for HID POS reports. A serial port is opened at
+// each of ProbeSettings: first it listens for a streaming scale (Toledo
+// continuous), then it sends each protocol's status or identify command
+// (NCI S<CR>, SMA <LF>A<CR>, MT-SICS I4, Toledo 8217 Ehello) and matches
+// the reply.
+func Probe(ctx context.Context, portPath string) (deviceuri.URI, error) {
+	if strings.Contains(portPath, "hidraw") {
+		return probeHID(ctx, portPath)
+	}
+	for _, s := range ProbeSettings() {
+		if err := ctx.Err(); err != nil {
+			return deviceuri.URI{}, err
+		}
+		u, err := probeSetting(ctx, portPath, s)
+		if err == nil {
+			return u, nil
+		}
+		if errors.Is(err, serialport.ErrBusy) || errors.Is(err, serialport.ErrNotFound) || errors.Is(err, serialport.ErrDenied) {
+			return deviceuri.URI{}, err
+		}
+	}
+	return deviceuri.URI{}, fmt.Errorf("probing %s: %w: no known scale protocol answered at 9600 7E1, 9600 8N1, 4800, 19200 or 2400 baud; check the scale is on and set to NCI, SMA, MT-SICS, Toledo 8217 or continuous output", portPath, ErrNoAnswer)
+}
+
+func serialURI(proto, path string, s deviceuri.Serial) deviceuri.URI {
+	return deviceuri.URI{Protocol: proto, Transport: "serial", Target: path, Params: url.Values{
+		"baud": {strconv.Itoa(s.Baud)}, "data": {strconv.Itoa(s.DataBits)}, "parity": {string(s.Parity)}, "stop": {strconv.Itoa(s.StopBits)},
+	}}
+}
+
+func probeSetting(ctx context.Context, path string, s deviceuri.Serial) (deviceuri.URI, error) {
+	p, err := serialport.OpenSerial(path, s)
+	if err != nil {
+		return deviceuri.URI{}, err
+	}
+	defer p.Close()
+	// Passive first: a streaming scale talks without being asked.
+	if d, ok := Lookup("toledocont"); ok {
+		u := serialURI(d.Name, path, s)
+		if c, err := d.Codec(u); err == nil && listen(ctx, p, c) {
+			return u, nil
+		}
+	}
+	for _, name := range probeOrder() {
+		d, ok := Lookup(name)
+		if !ok || d.Match == nil {
+			continue
+		}
+		u := serialURI(name, path, s)
+		c, err := d.Codec(u)
+		if err != nil || c.Identify == nil {
+			continue
+		}
+		if ask(ctx, p, c.Identify, d.Match) {
+			return u, nil
+		}
+	}
+	return deviceuri.URI{}, ErrNoAnswer
+}
+
+// listen reports whether a valid frame of c arrives within listenFor.
+func listen(ctx context.Context, p serialport.Port, c Codec) bool {
+	ctx, cancel := context.WithTimeout(ctx, listenFor)
+	defer cancel()
+	fr := NewFramer(p, c.Split)
+	for {
+		frame, err := fr.Next(ctx)
+		if err != nil {
+			var fe *FrameError
+			if errors.As(err, &fe) {
+				continue
+			}
+			return false
+		}
+		if _, err := c.Parse(frame); err == nil {
+			return true
+		}
+	}
+}
+
+// ask sends cmd and reports whether match accepts the reply.
+func ask(ctx context.Context, p serialport.Port, cmd []byte, match func([]byte) bool) bool {
+	if f, ok := p.(serialport.Flusher); ok {
+		_ = f.Flush()
+	}
+	if _, err := p.Write(cmd); err != nil {
+		return false
+	}
+	deadline := time.Now().Add(answerFor)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	var got []byte
+	buf := make([]byte, 256)
+	for time.Now().Before(deadline) {
+		_ = p.SetReadDeadline(deadline)
+		n, err := p.Read(buf)
+		got = append(got, buf[:n]...)
+		if match(got) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
+}
+
+func probeHID(ctx context.Context, path string) (deviceuri.URI, error) {
+	u := deviceuri.URI{Protocol: "hidpos", Target: path}
+	d, ok := Lookup("hidpos")
+	if !ok {
+		return deviceuri.URI{}, fmt.Errorf("probing %s: the hidpos driver is not linked in", path)
+	}
+	c, err := d.Codec(u)
+	if err != nil {
+		return deviceuri.URI{}, err
+	}
+	p, err := serialport.OpenHIDRaw(path)
+	if err != nil {
+		return deviceuri.URI{}, err
+	}
+	defer p.Close()
+	if !listen(ctx, p, c) {
+		return deviceuri.URI{}, fmt.Errorf("probing %s: %w: no HID POS scale report (is it a scale, and switched on?)", path, ErrNoAnswer)
+	}
+	return u, nil
+}

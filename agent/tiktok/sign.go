@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"mime"
 	"net/url"
 	"sort"
 	"strings"
@@ -29,29 +28,43 @@ func Sign(secret, path string, query url.Values, body []byte, contentType string
 	}
 	sort.Strings(keys)
 
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(secret))
-	mac.Write([]byte(path))
+	n := 2*len(secret) + len(path) + len(body)
 	for _, k := range keys {
-		mac.Write([]byte(k))
-		mac.Write([]byte(strings.Join(query[k], ",")))
+		n += len(k) + len(query[k])
+		for _, v := range query[k] {
+			n += len(v)
+		}
+	}
+	msg := make([]byte, 0, n)
+	msg = append(msg, secret...)
+	msg = append(msg, path...)
+	for _, k := range keys {
+		msg = append(msg, k...)
+		for i, v := range query[k] {
+			if i > 0 {
+				msg = append(msg, ',')
+			}
+			msg = append(msg, v...)
+		}
 	}
 	if !isMultipart(contentType) {
-		mac.Write(body)
+		msg = append(msg, body...)
 	}
-	mac.Write([]byte(secret))
+	msg = append(msg, secret...)
+
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(msg)
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // isMultipart reports whether contentType is multipart/form-data, whose
 // bodies are not signed.
 func isMultipart(contentType string) bool {
-	if contentType == "" {
+	const mt = "multipart/form-data"
+	ct := strings.TrimSpace(contentType)
+	if len(ct) < len(mt) || !strings.EqualFold(ct[:len(mt)], mt) {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "multipart/form-data")
-	}
-	return mt == "multipart/form-data"
+	rest := strings.TrimSpace(ct[len(mt):])
+	return rest == "" || rest[0] == ';'
 }

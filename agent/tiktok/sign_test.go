@@ -70,3 +70,20 @@ func TestSignMatchesIndependentComputation(t *testing.T) {
 		t.Error("body change did not change the signature")
 	}
 }
+
+func TestIsMultipart(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"multipart/form-data":                 true,
+		"Multipart/Form-Data; boundary=x":     true,
+		" multipart/form-data ;boundary=x":    true,
+		"multipart/form-dataX":                false,
+		"multipart/mixed":                     false,
+		"application/json":                    false,
+		"":                                    false,
+		"application/json; multipart/form-da": false,
+	} {
+		if got := isMultipart(ct); got != want {
+			t.Errorf("isMultipart(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}

@@ -49,6 +49,9 @@ func openWith(path string, opt Options, migs []migration) (*DB, error) {
 		opt.Now = time.Now
 	}
 	db := &DB{path: path, opt: opt, log: opt.Logger, now: opt.Now}
+	if opt.ReadOnly {
+		return db.openReadOnly()
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("creating the store directory: %w", err)
 	}
@@ -72,6 +75,41 @@ func openWith(path string, opt Options, migs []migration) (*DB, error) {
 		_ = b.Close()
 		db.bolt = nil
 		return nil, err
+	}
+	return db, nil
+}
+
+// openReadOnly opens an existing file without changing it.
+func (db *DB) openReadOnly() (*DB, error) {
+	exists, _, err := fileExists(db.path)
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("there is no store at %s: check store.path in the config", db.path)
+	}
+	o := db.boltOptions()
+	o.ReadOnly = true
+	b, err := openBolt(db.path, o)
+	if err == nil {
+		err = verify(b)
+		if err != nil {
+			_ = b.Close()
+		}
+	}
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &lockedError{path: db.path, timeout: db.opt.Timeout}
+	}
+	if errors.Is(err, errDamaged) {
+		return nil, fmt.Errorf("%w: %v: the agent recovers it from a backup when it next starts", ErrCorrupt, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.bolt = b
+	if err := b.View(func(tx *bolt.Tx) (err error) { db.schema, err = schemaVersion(tx); return err }); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("opening store %s: %w", db.path, err)
 	}
 	return db, nil
 }

@@ -415,15 +415,17 @@ const PutOrdersChunk = 500
 // order. It returns how many orders were written; on error, the chunks before
 // the failing one stay committed.
 func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incoming order.Order) (order.Order, bool)) (int, error) {
+	// Write in key order, across the whole batch: each transaction then
+	// touches a narrow range of the tree, so a commit rewrites few pages.
+	// The sort is stable, so of two copies of one order the later wins.
+	idx := make([]int, len(orders))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return orders[idx[a]].ID < orders[idx[b]].ID })
 	written := 0
-	for start := 0; start < len(orders); start += PutOrdersChunk {
-		chunk := orders[start:min(start+PutOrdersChunk, len(orders))]
-		// Insert in key order: bbolt splits fewer pages.
-		idx := make([]int, len(chunk))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return chunk[idx[a]].ID < chunk[idx[b]].ID })
+	for start := 0; start < len(idx); start += PutOrdersChunk {
+		chunk := idx[start:min(start+PutOrdersChunk, len(idx))]
 		n := 0
 		err := db.Update(func(tx *Tx) error {
 			n = 0
@@ -431,8 +433,9 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 			if err != nil {
 				return err
 			}
-			for _, i := range idx {
-				in := chunk[i]
+			ob.orders.FillPercent = bulkFillPercent
+			for _, i := range chunk {
+				in := orders[i]
 				var old *orderIndexFields
 				if v := ob.orders.Get([]byte(in.ID)); v != nil {
 					prev, err := decodeOrder([]byte(in.ID), v)
@@ -459,9 +462,13 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 			return nil
 		})
 		if err != nil {
-			return written, fmt.Errorf("storing orders %d-%d of %d: %w", start+1, start+len(chunk), len(orders), err)
+			return written, fmt.Errorf("storing a batch of %d orders (%d of %d already stored): %w", len(chunk), written, len(orders), err)
 		}
 		written += n
 	}
 	return written, nil
 }
+
+// bulkFillPercent packs order pages fuller during bulk intake, where keys
+// mostly arrive in order.
+const bulkFillPercent = 0.8

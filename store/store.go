@@ -72,6 +72,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReadOnly opens an existing file for reading only (backups, reports):
+	// nothing is created, migrated or recovered, and a damaged file is an
+	// error that is ErrCorrupt. It still waits for the agent's lock.
+	ReadOnly bool
 }
 
 // DB is an open store. Its methods are safe for concurrent use.

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/packline/packline/agent/order"
+)
+
+func benchOrders(prefix string, n int) []order.Order {
+	out := make([]order.Order, n)
+	for i := range out {
+		o := mkOrder(fmt.Sprintf("%s%018d", prefix, 576460752303423488+i*7919%n), order.Pulled, t0.Add(time.Duration(i%2880)*time.Minute))
+		o.SellerNote = "fragile"
+		out[i] = o
+	}
+	return out
+}
+
+// BenchmarkPutOrders measures bulk intake: 20,000 new orders per run through
+// PutOrders into a real file (target >= 20,000 orders/s).
+func BenchmarkPutOrders(b *testing.B) {
+	const n = 20000
+	var total int
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := newEnv(b)
+		db, err := Open(e.path, e.opts())
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := benchOrders("5", n)
+		b.StartTimer()
+		start := time.Now()
+		w, err := db.PutOrders(in, nil)
+		elapsed += time.Since(start)
+		if err != nil || w != n {
+			b.Fatalf("PutOrders = %d, %v", w, err)
+		}
+		total += w
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "orders/s")
+}
+
+// BenchmarkOutboxRelay measures the store's share of relaying one event. Each
+// event is enqueued in its own transaction, as a state change does; the relay
+// loop then takes up to 64 due events in one read transaction and, once they
+// are delivered, acknowledges them in one write transaction (one fsync per
+// batch; delivery is at least once either way). Target: <= 0.5 ms/event.
+func BenchmarkOutboxRelay(b *testing.B) {
+	const n = 1000
+	e := newEnv(b)
+	db, err := Open(e.path, e.opts())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var enq, relay time.Duration
+	var batches int
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		for j := range n {
+			err := db.Update(func(tx *Tx) error {
+				_, err := tx.Enqueue("order.weighed", fmt.Sprintf("O%d", j%200), map[string]any{"weight": "1.25", "unit": "POUND", "seq": j})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		enq += time.Since(start)
+		start = time.Now()
+		for done := 0; done < n; {
+			var due []Event
+			if err := db.View(func(tx *Tx) (err error) { due, err = tx.DueEvents(e.clk.Now(), 64); return err }); err != nil {
+				b.Fatal(err)
+			}
+			if len(due) == 0 {
+				b.Fatalf("nothing due after %d of %d", done, n)
+			}
+			err := db.Update(func(tx *Tx) error {
+				for _, ev := range due {
+					if err := tx.AckEvent(ev.Seq); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			done += len(due)
+			batches++
+		}
+		relay += time.Since(start)
+	}
+	total := float64(b.N * n)
+	b.ReportMetric(float64(relay.Microseconds())/1000/total, "ms/event")
+	b.ReportMetric(float64(enq.Microseconds())/1000/total, "enqueue-ms/event")
+	b.ReportMetric(total/float64(batches), "events/batch")
+}
+
+// BenchmarkOpen100k measures opening a store holding 100,000 orders (the
+// consistency check included) and the heap it takes, then listing the open
+// orders, as the agent does when it starts (targets: ready <= 1 s, RSS <= 150 MB).
+func BenchmarkOpen100k(b *testing.B) {
+	const n = 100000
+	e := newEnv(b)
+	db, err := Open(e.path, e.opts())
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := benchOrders("7", n)
+	for i := range in {
+		if i%5 != 0 {
+			in[i].State = order.Dispatched
+		}
+	}
+	if _, err := db.PutOrders(in, nil); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	in = nil
+	var openD, listD time.Duration
+	var heap float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		db, err := Open(e.path, e.opts())
+		if err != nil {
+			b.Fatal(err)
+		}
+		openD += time.Since(start)
+		start = time.Now()
+		var open []order.Order
+		if err := db.View(func(tx *Tx) (err error) { open, err = tx.OpenOrders(); return err }); err != nil {
+			b.Fatal(err)
+		}
+		listD += time.Since(start)
+		runtime.ReadMemStats(&after)
+		heap += float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc)) / (1 << 20)
+		if len(open) != n/5 {
+			b.Fatalf("%d open orders, want %d", len(open), n/5)
+		}
+		runtime.KeepAlive(open)
+		db.Close()
+	}
+	b.ReportMetric(float64(openD.Microseconds())/1000/float64(b.N), "open-ms")
+	b.ReportMetric(float64(listD.Microseconds())/1000/float64(b.N), "open-orders-ms")
+	b.ReportMetric(heap/float64(b.N), "heap-MB")
+}

@@ -89,6 +89,10 @@ type Client struct {
 	tokOK    bool
 	tokDirty bool
 
+	// skew is added to the local clock for request timestamps, learnt
+	// from TikTok's Date header after a timestamp rejection (nanoseconds).
+	skew atomic.Int64
+
 	prodMu   sync.Mutex
 	products map[string]cachedProduct
 }
@@ -222,13 +226,19 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("tiktok %s: %w", r.path, err)
 		}
 	}
-	refreshed := false
+	refreshed, reclocked := false, false
 	for n := 0; ; n++ {
 		a, err := c.send(ctx, r, access)
 		if err == nil {
 			err = decodeResponse(r.path, a.status, a.header, a.body, out)
 			if err == nil {
 				return nil
+			}
+			if errors.Is(err, ErrTimestamp) && !reclocked && c.adjustSkew(ctx, a.header) {
+				// Rejected before processing: retry once on TikTok's clock.
+				reclocked = true
+				n--
+				continue
 			}
 			if errors.Is(err, ErrTokenExpired) && !r.auth && !refreshed {
 				// Rejected before processing: refresh once and try again.
@@ -282,6 +292,23 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 }
 
+// adjustSkew learns the offset of the local clock from the Date header of
+// a timestamp rejection. It reports whether a retry may help.
+func (c *Client) adjustSkew(ctx context.Context, h http.Header) bool {
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return false
+	}
+	off := date.Sub(c.now())
+	if off > -2*time.Second && off < 2*time.Second {
+		return false // the clock agrees; the rejection has another cause
+	}
+	c.skew.Store(int64(off))
+	c.log.LogAttrs(ctx, slog.LevelWarn, "local clock disagrees with TikTok; using TikTok's time for request timestamps (fix the machine's time sync)",
+		slog.Duration("offset", off))
+	return true
+}
+
 // logFailure records a failed call with its request id.
 func (c *Client) logFailure(r request, err error, attempts int) {
 	c.log.LogAttrs(context.Background(), slog.LevelWarn, "tiktok call failed",
@@ -316,7 +343,7 @@ func (c *Client) send(ctx context.Context, r request, access string) (attempt, e
 	} else {
 		u = *c.apiBase
 		q.Set("app_key", c.appKey)
-		q.Set("timestamp", strconv.FormatInt(c.now().Unix(), 10))
+		q.Set("timestamp", strconv.FormatInt(c.now().Add(time.Duration(c.skew.Load())).Unix(), 10))
 		if r.shop {
 			q.Set("shop_cipher", c.shopCipher)
 		}

@@ -93,6 +93,7 @@ func TestEnvelopeErrors(t *testing.T) {
 		{"cipher required", 200, `{"code":106013,"message":"shop_cipher required","request_id":"R7"}`, []error{ErrShopCipher}, nil, nil},
 		{"not found", 200, `{"code":21011001,"message":"order not found","request_id":"R8"}`, []error{ErrNotFound}, []error{ErrServer}, nil},
 		{"invalid path is not not-found", 404, `{"code":36009009,"message":"Invalid path","request_id":"R9"}`, nil, []error{ErrNotFound}, nil},
+		{"unknown app key is not not-found", 200, `{"code":36009004,"message":"app_key not found","request_id":"R12"}`, []error{ErrInvalidAppKey}, []error{ErrNotFound}, nil},
 		{"html 502", 502, `<html><body>Bad Gateway</body></html>`, []error{ErrServer, ErrMalformed}, nil, []string{"/authorization/202309/shops", "502", "text/html"}},
 		{"garbage 200", 200, `{"code":0,"data":`, []error{ErrMalformed}, []error{ErrServer}, []string{"invalid JSON"}},
 		{"empty 200", 200, ``, []error{ErrMalformed}, nil, []string{"empty body"}},
@@ -357,5 +358,42 @@ func TestUnixAndDecimalDecoding(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"a":"soon"}`), &v); err == nil {
 		t.Error("non-numeric timestamp accepted")
+	}
+}
+
+func TestClockSkewCorrectedFromDateHeader(t *testing.T) {
+	var local *clock
+	e := newEnv(t, func(c *Config) {
+		// The station's clock runs 10 minutes fast: TikTok rejects it.
+		serverNow := c.Now
+		local = &clock{t: serverNow().Add(10 * time.Minute)}
+		c.Now = local.Now
+		c.RefreshBefore = time.Minute
+	})
+	e.fake.handle("GET /authorization/202309/shops", serveBytes(fixture(t, "shops.json")))
+	if _, err := e.client.Shops(context.Background()); err != nil {
+		t.Fatalf("Shops = %v", err)
+	}
+	if n := e.fake.count("GET /authorization/202309/shops"); n != 2 {
+		t.Errorf("calls = %d, want 2 (rejected, then on TikTok's clock)", n)
+	}
+	if _, err := e.client.Shops(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.count("GET /authorization/202309/shops"); n != 3 {
+		t.Errorf("calls = %d, want 3: the offset is kept", n)
+	}
+}
+
+func TestTimestampRejectionWithAgreeingClockIsReturned(t *testing.T) {
+	e := newEnv(t)
+	e.fake.handle("GET /authorization/202309/shops", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeEnvelope(w, 200, CodeOverloaded, "Invalid timestamp", nil)
+	})
+	if _, err := e.client.Shops(context.Background()); !errors.Is(err, ErrTimestamp) {
+		t.Fatalf("err = %v, want ErrTimestamp", err)
+	}
+	if n := e.fake.count("GET /authorization/202309/shops"); n != 1 {
+		t.Errorf("calls = %d, want 1", n)
 	}
 }

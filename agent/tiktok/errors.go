@@ -126,7 +126,10 @@ func (e *APIError) Is(target error) bool {
 	case ErrServer:
 		return e.HTTPStatus >= 500 || e.Code == CodeInternal || e.Code == CodeRequestTimeout
 	case ErrNotFound:
-		if e.Code == CodeInvalidPath || e.Code == CodeInvalidMethod || e.Code == CodeInvalidVersion {
+		switch e.Code {
+		case CodeInvalidPath, CodeInvalidMethod, CodeInvalidVersion, CodeOverloaded, CodeRateLimited,
+			CodeInternal, CodeRequestTimeout, CodeTokenExpired, CodeScopeMissing, CodeInvalidSign,
+			CodeShopCipher, CodeInvalidAuthCode, CodeIPNotAllowed:
 			return false
 		}
 		return e.HTTPStatus == http.StatusNotFound || strings.Contains(msg, "not found") ||

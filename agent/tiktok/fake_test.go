@@ -142,6 +142,7 @@ func (f *fakeTikTok) serve(w http.ResponseWriter, r *http.Request) {
 	token := f.token
 	f.mu.Unlock()
 
+	w.Header().Set("Date", f.clock.Now().UTC().Format(http.TimeFormat))
 	if !strings.HasPrefix(r.URL.Path, "/api/v2/token/") {
 		q := r.URL.Query()
 		if got, want := q.Get("sign"), independentSign(testAppSecret, r, body); got != want {

@@ -124,10 +124,14 @@ func (tx *Tx) PutOrder(o *order.Order) error {
 		}
 		old = &f
 	}
-	return putOrder(ob, o, old)
+	return putOrder(ob, o, old, nil)
 }
 
-func putOrder(ob orderBuckets, o *order.Order, old *orderIndexFields) error {
+// putOrder writes o and its index entries; old holds the stored order's
+// indexed fields, nil when there is none. pre, when set, is o already
+// encoded as a new order (State defaulted, Rev+1); it is used only when old
+// is nil.
+func putOrder(ob orderBuckets, o *order.Order, old *orderIndexFields, pre []byte) error {
 	if err := validID("order", o.ID); err != nil {
 		return fmt.Errorf("storing order: %w", err)
 	}
@@ -147,10 +151,13 @@ func putOrder(ob orderBuckets, o *order.Order, old *orderIndexFields) error {
 		rev = old.Rev
 	}
 	o.Rev = rev + 1
-	v, err := json.Marshal(o)
-	if err != nil {
-		o.Rev = rev
-		return fmt.Errorf("encoding order %s: %w", o.ID, err)
+	v := pre
+	if old != nil || v == nil {
+		var err error
+		if v, err = json.Marshal(o); err != nil {
+			o.Rev = rev
+			return fmt.Errorf("encoding order %s: %w", o.ID, err)
+		}
 	}
 	id := []byte(o.ID)
 	if err := ob.orders.Put(id, v); err != nil {
@@ -423,9 +430,38 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return orders[idx[a]].ID < orders[idx[b]].ID })
+
+	// Encode the next chunk as new orders while the current one commits.
+	type encoded struct {
+		chunk []int
+		pre   [][]byte
+	}
+	chunks := make(chan encoded, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for start := 0; start < len(idx); start += PutOrdersChunk {
+			e := encoded{chunk: idx[start:min(start+PutOrdersChunk, len(idx))]}
+			e.pre = make([][]byte, len(e.chunk))
+			for j, i := range e.chunk {
+				o := orders[i]
+				if o.State == "" {
+					o.State = order.Pulled
+				}
+				o.Rev++
+				e.pre[j], _ = json.Marshal(&o)
+			}
+			select {
+			case chunks <- e:
+			case <-stop:
+				return
+			}
+		}
+	}()
+
 	written := 0
-	for start := 0; start < len(idx); start += PutOrdersChunk {
-		chunk := idx[start:min(start+PutOrdersChunk, len(idx))]
+	for e := range chunks {
 		n := 0
 		err := db.Update(func(tx *Tx) error {
 			n = 0
@@ -434,7 +470,7 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 				return err
 			}
 			ob.orders.FillPercent = bulkFillPercent
-			for _, i := range chunk {
+			for j, i := range e.chunk {
 				in := orders[i]
 				var old *orderIndexFields
 				if v := ob.orders.Get([]byte(in.ID)); v != nil {
@@ -454,7 +490,7 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 						in = m
 					}
 				}
-				if err := putOrder(ob, &in, old); err != nil {
+				if err := putOrder(ob, &in, old, e.pre[j]); err != nil {
 					return err
 				}
 				n++
@@ -462,7 +498,7 @@ func (db *DB) PutOrders(orders []order.Order, merge func(old *order.Order, incom
 			return nil
 		})
 		if err != nil {
-			return written, fmt.Errorf("storing a batch of %d orders (%d of %d already stored): %w", len(chunk), written, len(orders), err)
+			return written, fmt.Errorf("storing a batch of %d orders (%d of %d already stored): %w", len(e.chunk), written, len(orders), err)
 		}
 		written += n
 	}

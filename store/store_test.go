@@ -264,10 +264,29 @@ func TestPutOrdersMerge(t *testing.T) {
 	for i := range in {
 		in[i] = mkOrder(fmt.Sprintf("O%05d", n-i), order.Pulled, t0.Add(time.Duration(i)*time.Minute))
 	}
+	in[5].State = "" // stored as Pulled
+	in[6].Rev = 9    // Rev keeps growing from what the caller had
 	got, err := db.PutOrders(in, nil)
 	if err != nil || got != n {
 		t.Fatalf("PutOrders = %d, %v", got, err)
 	}
+	if in[5].State != "" || in[6].Rev != 9 {
+		t.Error("PutOrders changed the caller's orders")
+	}
+	_ = db.View(func(tx *Tx) error {
+		for i, want := range map[int]uint64{5: 1, 6: 10, 7: 1} {
+			o, err := tx.Order(in[i].ID)
+			if err != nil || o.Rev != want || o.State != order.Pulled {
+				t.Errorf("order %d: rev %d state %q, %v; want rev %d, pulled", i, o.Rev, o.State, err, want)
+			}
+			w := in[i]
+			w.State, w.Rev = order.Pulled, want
+			if diff := cmp.Diff(w, o); diff != "" {
+				t.Errorf("order %d stored differently (-want +got):\n%s", i, diff)
+			}
+		}
+		return nil
+	})
 	// Claim one, then re-pull everything: the merge keeps local progress
 	// and skips orders whose upstream copy did not change.
 	if err := db.Update(func(tx *Tx) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,5 +196,32 @@ func TestRelativeExpiry(t *testing.T) {
 	}
 	if got := expiryTime(1700604800, now); !got.Equal(time.Unix(1700604800, 0)) {
 		t.Errorf("absolute expiry = %v", got)
+	}
+}
+
+func TestSeededRefreshTokenOnly(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Tokens = NewMemoryTokenStore(Token{RefreshToken: "REFRESH-1"}) })
+	e.refreshHandler(t)
+	e.fake.handle("GET /authorization/202309/shops", serveBytes(fixture(t, "shops.json")))
+	if _, err := e.client.Shops(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.client.Token(context.Background())
+	if err != nil || tok.AccessToken != "ACCESS-2" || tok.RefreshToken != "REFRESH-2" {
+		t.Errorf("Token = %+v, %v", tok, err)
+	}
+	tok, err = e.client.RefreshToken(context.Background())
+	if err != nil || tok.AccessToken != "ACCESS-3" {
+		t.Errorf("RefreshToken = %+v, %v", tok, err)
+	}
+	if got := e.fake.count("GET /api/v2/token/refresh"); got != 2 {
+		t.Errorf("refreshes = %d, want 2", got)
+	}
+}
+
+func TestTokenLogValueHidesSecrets(t *testing.T) {
+	v := Token{AccessToken: "SECRET-A", RefreshToken: "SECRET-R", SellerName: "Shop"}.LogValue().String()
+	if strings.Contains(v, "SECRET") || !strings.Contains(v, "Shop") {
+		t.Errorf("LogValue = %s", v)
 	}
 }

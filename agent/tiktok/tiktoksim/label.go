@@ -72,7 +72,8 @@ func LabelPDF(l Label) ([]byte, error) {
 	moduleMM := float64(dots) * dotMM
 
 	var pngBuf bytes.Buffer
-	if err := png.Encode(&pngBuf, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&pngBuf, img); err != nil {
 		return nil, fmt.Errorf("label pdf: encode barcode: %w", err)
 	}
 
@@ -213,7 +214,9 @@ func barcodeImage(tracking string) (*image.Gray, int, error) {
 		return nil, 0, fmt.Errorf("encode tracking number %q as code 128: %w", tracking, err)
 	}
 	modules := bc.Bounds().Dx()
-	const heightPx = 200
+	// The image is stretched to barcodeHeightMM on the page; a few rows
+	// are enough and keep rendering cheap.
+	const heightPx = 16
 	k := barcodePixelsPerModule
 	wPx := (modules + 2*quietModules) * k
 	img := image.NewGray(image.Rect(0, 0, wPx, heightPx))

@@ -180,7 +180,7 @@ func (m *Model) BannerFor() Banner {
 		}
 		return Banner{"Agent unreachable: reconnecting…", LevelError}
 	case client.Disconnected, client.Stopped:
-		return Banner{"Agent unreachable: reconnecting… (nothing is lost; scans are not sent until it is back)", LevelError}
+		return Banner{"Agent unreachable: reconnecting… scans are not sent until it is back", LevelError}
 	}
 	var parts []string
 	level := LevelOK
@@ -241,9 +241,11 @@ type Weight struct {
 	Live      string
 	Stable    bool
 	LiveState string
-	// Expected and Band show the target: "1.250 kg", "1.200 – 1.300 kg".
-	Expected string
-	Band     string
+	// Expected, Tolerance and Band show the target: "1.250 kg", "± 50 g",
+	// "1.200–1.300 kg".
+	Expected  string
+	Tolerance string
+	Band      string
 	// Measured is the captured weight; Verdict says in or out of band.
 	Measured string
 	Verdict  string
@@ -281,8 +283,8 @@ func (m *Model) WeightFor() Weight {
 	}
 	if v.ExpectedGrams > 0 {
 		w.Expected = FormatGrams(v.ExpectedGrams)
-		lo, hi := v.ExpectedGrams-v.ToleranceGrams, v.ExpectedGrams+v.ToleranceGrams
-		w.Band = FormatGrams(lo) + " – " + FormatGrams(hi)
+		w.Tolerance = "± " + FormatGrams(v.ToleranceGrams)
+		w.Band = formatBand(v.ExpectedGrams-v.ToleranceGrams, v.ExpectedGrams+v.ToleranceGrams)
 	}
 	if v.MeasuredGrams > 0 {
 		w.Measured = FormatGrams(v.MeasuredGrams)
@@ -303,6 +305,14 @@ func (m *Model) WeightFor() Weight {
 	return w
 }
 
+// formatBand shows a weight range compactly.
+func formatBand(lo, hi float64) string {
+	if math.Abs(lo) >= 1000 && math.Abs(hi) >= 1000 {
+		return fmt.Sprintf("%.3f–%.3f kg", lo/1000, hi/1000)
+	}
+	return FormatGrams(lo) + " – " + FormatGrams(hi)
+}
+
 // Progress returns the units scanned and wanted for the open order.
 func (m *Model) Progress() (got, want int) {
 	if m.View.Order == nil {
@@ -315,17 +325,18 @@ func (m *Model) Progress() (got, want int) {
 	return got, want
 }
 
-// LineText shows one order line: "2 / 3  Blue mug  (MUG-BL)".
+// LineText shows one order line: "2 / 3  Blue mug", with "GIFT" for a
+// gift; the SKU goes underneath (LineSKU).
 func LineText(l apitype.LineView) string {
 	t := fmt.Sprintf("%d / %d  %s", l.Got, l.Want, cmp.Or(l.Name, l.SKUID))
-	if l.SellerSKU != "" {
-		t += "  (" + l.SellerSKU + ")"
-	}
 	if l.Gift {
 		t += "  GIFT"
 	}
 	return t
 }
+
+// LineSKU is the small print under a line: the seller SKU, else the SKU id.
+func LineSKU(l apitype.LineView) string { return cmp.Or(l.SellerSKU, l.SKUID) }
 
 // LineDone reports whether every unit of l is in.
 func LineDone(l apitype.LineView) bool { return l.Got >= l.Want }

@@ -153,10 +153,10 @@ func TestApplyAndWelcome(t *testing.T) {
 	if got, want := m.Progress(); got != 2 || want != 3 {
 		t.Errorf("progress %d/%d", got, want)
 	}
-	if got := LineText(m.View.Order.Lines[0]); got != "1 / 2  Mug  (MUG)" {
+	if got := LineText(m.View.Order.Lines[0]); got != "1 / 2  Mug" || LineSKU(m.View.Order.Lines[0]) != "MUG" {
 		t.Errorf("line %q", got)
 	}
-	if got := LineText(m.View.Order.Lines[1]); got != "1 / 1  Card  GIFT" || !LineDone(m.View.Order.Lines[1]) {
+	if got := LineText(m.View.Order.Lines[1]); got != "1 / 1  Card  GIFT" || !LineDone(m.View.Order.Lines[1]) || LineSKU(m.View.Order.Lines[1]) != "2" {
 		t.Errorf("gift line %q", got)
 	}
 	if _, err := m.Apply(apitype.Message{Type: apitype.TypeEvent, Event: apitype.EvStation, Data: json.RawMessage(`{"phase":`)}); err == nil {
@@ -199,7 +199,7 @@ func TestWeight(t *testing.T) {
 	m.View = apitype.StationView{ExpectedGrams: 1250, ToleranceGrams: 50}
 	m.Reading = &apitype.Reading{Grams: 1262, Stable: false}
 	w := m.WeightFor()
-	if w.Live != "1.262 kg" || w.Stable || w.LiveState != "settling…" || !w.InBand || w.Expected != "1.250 kg" || w.Band != "1.200 kg – 1.300 kg" {
+	if w.Live != "1.262 kg" || w.Stable || w.LiveState != "settling…" || !w.InBand || w.Expected != "1.250 kg" || w.Band != "1.200–1.300 kg" || w.Tolerance != "± 50 g" {
 		t.Errorf("settling: %+v", w)
 	}
 	m.Reading = &apitype.Reading{Grams: 1262, Display: "2.78 lb", Stable: true}

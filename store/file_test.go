@@ -542,3 +542,62 @@ func TestReopenAfterProcessExit(t *testing.T) {
 		return nil
 	})
 }
+
+func TestReadOnlyOpen(t *testing.T) {
+	e := newEnv(t)
+	db := e.open(t)
+	fill(t, db, "A")
+	before, _ := os.ReadFile(e.path)
+
+	// While the writer holds the store, a reader waits and gives up clearly.
+	opt := e.opts()
+	opt.ReadOnly = true
+	if _, err := Open(e.path, opt); !errors.Is(err, ErrLocked) {
+		t.Errorf("read-only open of a held store: %v, want ErrLocked", err)
+	}
+	db.Close()
+
+	ro, err := Open(e.path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(orderIDs(t, ro), ","); got != "A" || ro.SchemaVersion() != 2 {
+		t.Errorf("read-only: orders %s, schema %d", got, ro.SchemaVersion())
+	}
+	if err := ro.Update(func(tx *Tx) error { return tx.SetMeta("x", 1) }); err == nil {
+		t.Error("a read-only store accepted a write")
+	}
+	ro.Close()
+	if after, _ := os.ReadFile(e.path); !bytes.Equal(before, after) {
+		t.Error("a read-only open changed the file")
+	}
+	if _, err := Open(filepath.Join(e.dir, "absent.db"), opt); err == nil || !strings.Contains(err.Error(), "no store at") {
+		t.Errorf("read-only open of a missing file: %v", err)
+	}
+	// A damaged file is reported, not moved.
+	if err := os.WriteFile(e.path, bytes.Repeat([]byte{1}, 16384), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(e.path, opt); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("read-only open of a damaged file: %v, want ErrCorrupt", err)
+	}
+	if _, err := os.Stat(e.path); err != nil {
+		t.Errorf("the damaged file was moved by a read-only open: %v", err)
+	}
+}
+
+func TestClosedStoreRefusesWork(t *testing.T) {
+	db := newEnv(t).open(t)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.View(func(*Tx) error { return nil }); err == nil {
+		t.Error("View on a closed store")
+	}
+	if _, err := db.Stats(); err == nil {
+		t.Error("Stats on a closed store")
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}

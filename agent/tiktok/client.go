@@ -92,6 +92,9 @@ type Client struct {
 	// skew is added to the local clock for request timestamps, learnt
 	// from TikTok's Date header after a timestamp rejection (nanoseconds).
 	skew atomic.Int64
+	// pauseUntil is when calls may resume after a rate limit (Unix ns,
+	// wall clock).
+	pauseUntil atomic.Int64
 
 	prodMu   sync.Mutex
 	products map[string]cachedProduct
@@ -227,7 +230,17 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 	}
 	refreshed, reclocked := false, false
+	paused := false
 	for n := 0; ; n++ {
+		if !paused {
+			// Another call was told to slow down: do not add to the burst.
+			if d := time.Duration(c.pauseUntil.Load() - time.Now().UnixNano()); d > 0 {
+				if err := c.retry.Sleep(ctx, d); err != nil {
+					return fmt.Errorf("tiktok %s: waiting out a rate limit: %w", r.path, err)
+				}
+			}
+		}
+		paused = false
 		a, err := c.send(ctx, r, access)
 		if err == nil {
 			err = decodeResponse(r.path, a.status, a.header, a.body, out)
@@ -286,8 +299,24 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "tiktok call failed, retrying",
 			slog.String("path", r.path), slog.Int("attempt", n+1), slog.Duration("delay", delay),
 			slog.String("request_id", requestIDOf(err)), slog.String("error", err.Error()))
+		if errors.Is(err, ErrRateLimited) {
+			c.pauseAll(delay)
+		}
 		if serr := c.retry.Sleep(ctx, delay); serr != nil {
 			return fmt.Errorf("%w (gave up waiting to retry: %w)", err, serr)
+		}
+		paused = true
+	}
+}
+
+// pauseAll holds back every call of the client for d after a rate limit:
+// the limit is per app and shop, so other callers would only be refused too.
+func (c *Client) pauseAll(d time.Duration) {
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := c.pauseUntil.Load()
+		if cur >= until || c.pauseUntil.CompareAndSwap(cur, until) {
+			return
 		}
 	}
 }

@@ -397,3 +397,32 @@ func TestTimestampRejectionWithAgreeingClockIsReturned(t *testing.T) {
 		t.Errorf("calls = %d, want 1", n)
 	}
 }
+
+func TestRateLimitPausesOtherCalls(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Retry.Cap = 10 * time.Second })
+	n := 0
+	e.fake.handle("GET /authorization/202309/shops", func(w http.ResponseWriter, r *http.Request, b []byte) {
+		n++
+		if n == 1 {
+			w.Header().Set("Retry-After", "7")
+			writeEnvelope(w, 429, CodeRateLimited, "Too many requests", nil)
+			return
+		}
+		serveBytes(fixture(t, "shops.json"))(w, r, b)
+	})
+	if _, err := e.client.Shops(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The recording Sleep does not wait, so the 7 s pause is still on: the
+	// next call, from any caller, waits it out before sending.
+	if _, err := e.client.Shops(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sl := e.sleeps.all()
+	if len(sl) != 2 || sl[0] != 7*time.Second || sl[1] <= 0 || sl[1] > 7*time.Second {
+		t.Errorf("sleeps = %v, want [7s, (0, 7s]]", sl)
+	}
+	if got := e.fake.count("GET /authorization/202309/shops"); got != 3 {
+		t.Errorf("calls = %d, want 3", got)
+	}
+}

@@ -82,6 +82,27 @@ func Split(buf []byte) (int, []byte, error) {
 	if next := nextStart(buf, 1, end); next > 0 {
 		return next, nil, nil
 	}
+	// A frame has at most two lines. More line breaks mean the front of
+	// the buffer is the end of a frame cut short whose LF came right after
+	// a CR: start at the line break that leaves two lines.
+	var breaks []int
+	for i := 1; i < end; i++ {
+		if buf[i] == lf && buf[i-1] == cr {
+			breaks = append(breaks, i)
+		}
+	}
+	if len(breaks) > 1 {
+		return breaks[len(breaks)-2], nil, nil
+	}
+	// Two status lines: the first is what is left of a status reply.
+	if len(breaks) == 1 && isStatus(string(buf[1:breaks[0]-1])) {
+		return breaks[0], nil, nil
+	}
+	// A second line that is no status: the first line is what is left of
+	// a one-line (SCP-02) reply.
+	if len(breaks) == 1 && end >= breaks[0]+2 && !isStatus(string(buf[breaks[0]+1:end-1])) {
+		return breaks[0], nil, nil
+	}
 	if end+1 > maxFrame {
 		return end + 1, nil, nil
 	}

@@ -113,6 +113,10 @@ func (s *splitter) Split(buf []byte) (int, []byte, error) {
 		if len(buf) < end+2 {
 			return 0, nil, nil
 		}
+		if buf[end+1] == stx && Checksum(buf[:end+1]) != stx {
+			// The checksum never came: a cut-off frame.
+			return end + 1, nil, &scale.FrameError{Protocol: "toledocont", Reason: "frame without its checksum", Raw: buf[:end+1]}
+		}
 		if buf[end+1] != Checksum(buf[:end+1]) {
 			return end + 2, nil, &scale.FrameError{Protocol: "toledocont", Reason: fmt.Sprintf("bad checksum %#02x, want %#02x", buf[end+1], Checksum(buf[:end+1])), Raw: buf[:end+2]}
 		}

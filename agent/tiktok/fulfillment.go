@@ -309,6 +309,9 @@ func (c *Client) downloadOnce(ctx context.Context, docURL, where string) ([]byte
 		return nil, 0, fmt.Errorf("downloading %s: %w: %w", where, errNetwork, stripURL(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode < 300 && resp.ContentLength > c.maxDoc {
+		return nil, 0, fmt.Errorf("downloading %s: document of %d bytes is larger than %d bytes; refusing it", where, resp.ContentLength, c.maxDoc)
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxDoc+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("downloading %s: %w: %w", where, errNetwork, stripURL(err))

@@ -100,7 +100,7 @@ func BenchmarkSearchOrdersRoundTrip(b *testing.B) {
 	e := newEnv(b)
 	body := orderPageBody(b, 100)
 	e.fake.handle("POST "+pathOrderSearch, serveBytes(body))
-	const batch = 50
+	const batch = 20
 	var samples []time.Duration
 	for b.Loop() {
 		for range batch {

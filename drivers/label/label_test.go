@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	
+
 	"github.com/packline/packline/drivers/raster"
 )
 

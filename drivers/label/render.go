@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/enums"
 	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/requests"
 )
@@ -162,6 +163,9 @@ func renderGray(inst pdfium.Pdfium, page requests.Page, crop *requests.RenderPag
 		Height:      h,
 		Crop:        crop,
 		ImageFormat: requests.RenderImageFormatGrayscale,
+		// Labels printed from annotations (stamps, filled forms) print
+		// too, with their print appearance.
+		RenderFlags: enums.FPDF_RENDER_FLAG_ANNOT | enums.FPDF_RENDER_FLAG_PRINTING,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: page 1 does not render: %w (the file is damaged: download the label again)", ErrNotPDF, err)

@@ -41,4 +41,3 @@ func (s *Sim) startPTYLocked() error {
 	}()
 	return nil
 }
-

@@ -39,7 +39,7 @@ func NewCodec(u deviceuri.URI) (scale.Codec, error) {
 		ZeroReplies: true,
 		// An empty line first ends whatever a previous probe left.
 		Identify: []byte("\r\nI4\r\n"),
-		MaxFrame:    maxFrame,
+		MaxFrame: maxFrame,
 	}, nil
 }
 

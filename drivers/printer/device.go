@@ -61,9 +61,11 @@ type statuser interface {
 	status(ctx context.Context) (Status, error)
 }
 
-// flusher is a session that can drop stale input before a query.
-type flusher interface {
-	flush()
+// staler is a session whose link keeps unread input between sessions (a
+// serial port): after a query timed out, a late reply may still arrive and
+// must be drained before the next query.
+type staler interface {
+	stale()
 }
 
 type request struct {
@@ -231,9 +233,6 @@ func (d *device) doStatus(ctx context.Context) (Status, error) {
 
 // query sends the language's status request and reads the whole reply.
 func (d *device) query(ctx context.Context, s session) (Status, error) {
-	if f, ok := s.(flusher); ok {
-		f.flush()
-	}
 	if err := s.write(ctx, d.lang.query()); err != nil {
 		return Status{}, fmt.Errorf("asking %s for status: %w", d.uri, err)
 	}
@@ -258,6 +257,9 @@ func (d *device) query(ctx context.Context, s session) (Status, error) {
 			}
 			if time.Now().Before(deadline) {
 				continue // a serial read slice ended; the deadline has not
+			}
+			if st, ok := s.(staler); ok {
+				st.stale()
 			}
 			if len(buf) > 0 {
 				return Status{}, fmt.Errorf("%s: %w (partial reply %q after %s)", d.uri, ErrNoAnswer, buf, d.tm.status)

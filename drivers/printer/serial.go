@@ -17,8 +17,9 @@ type serialTransport struct {
 	uri deviceuri.URI
 	tm  timeouts
 
-	mu   sync.Mutex
-	port serialport.Port
+	mu    sync.Mutex
+	port  serialport.Port
+	dirty bool // a late reply may be waiting in the input buffer
 }
 
 // serialDefault is the usual line setting of label printers.
@@ -33,6 +34,20 @@ func (t *serialTransport) open(ctx context.Context) (session, error) {
 			return nil, errors.Join(ErrUnreachable, err)
 		}
 		t.port = p
+		t.dirty = true
+	}
+	if t.dirty {
+		// Drain what the printer sent since (a late reply, power-on
+		// noise). The port's Flush would also discard unsent output.
+		buf := make([]byte, 512)
+		for {
+			t.port.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			n, err := t.port.Read(buf)
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		t.dirty = false
 	}
 	return &serialSession{t: t, p: t.port}, nil
 }
@@ -86,10 +101,10 @@ func (s *serialSession) read(p []byte, deadline time.Time) (int, error) {
 	return n, err
 }
 
-func (s *serialSession) flush() {
-	if f, ok := s.p.(serialport.Flusher); ok {
-		f.Flush()
-	}
+func (s *serialSession) stale() {
+	s.t.mu.Lock()
+	s.t.dirty = true
+	s.t.mu.Unlock()
 }
 
 func (s *serialSession) finish(context.Context) error { return nil }

@@ -1,0 +1,453 @@
+package printer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/packline/packline/drivers/deviceuri"
+	"github.com/packline/packline/drivers/label"
+	"github.com/packline/packline/drivers/printer/epl"
+	"github.com/packline/packline/drivers/printer/printersim"
+	"github.com/packline/packline/drivers/printer/zpl"
+	"github.com/packline/packline/drivers/raster"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func randomLabel(seed uint64, w, h int) *raster.Bitmap {
+	r := rand.New(rand.NewPCG(seed, 99))
+	b := raster.New(w, h)
+	for i := 0; i < w*h/11; i++ {
+		b.Set(r.IntN(w), r.IntN(h), true)
+	}
+	// A solid bar, as on a real label.
+	for y := 100; y < 140 && y < h; y++ {
+		for x := 10; x < w-10; x++ {
+			b.Set(x, y, true)
+		}
+	}
+	return b
+}
+
+func startSim(t *testing.T, lang string) (*printersim.Sim, string) {
+	t.Helper()
+	s := printersim.New(printersim.Options{Language: lang})
+	addr, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, addr
+}
+
+func open(t *testing.T, uri string) Printer {
+	t.Helper()
+	p, err := Open(deviceuri.MustParse(uri), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func TestZPLOverTCP(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	ctx := testCtx(t)
+	st, err := p.Status(ctx)
+	if err != nil || !st.Ready || !strings.Contains(st.Raw, "ERRORS:") {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	img := randomLabel(1, 812, 1218)
+	if err := p.Print(ctx, Job{ID: "o-1", Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sim.WaitLabels(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[0].Bits, img.Bits) {
+		t.Fatal("printed label differs")
+	}
+	// One connection for the status check, one for the job; status asked
+	// before and after the job.
+	if sim.Connections() != 2 || sim.StatusQueries() != 3 {
+		t.Fatalf("connections %d, status queries %d; want 2 and 3", sim.Connections(), sim.StatusQueries())
+	}
+}
+
+func TestConcurrentJobsAreSerialised(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	ctx := testCtx(t)
+	const n = 8
+	imgs := make([]*raster.Bitmap, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range imgs {
+		imgs[i] = randomLabel(uint64(10+i), 812, 1218)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- p.Print(ctx, Job{ID: fmt.Sprint("job-", i), Image: imgs[i]})
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := sim.WaitLabels(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n || sim.Rejected() != 0 || sim.Connections() != n {
+		t.Fatalf("labels %d rejected %d connections %d; want %d intact labels over %d connections", len(got), sim.Rejected(), sim.Connections(), n, n)
+	}
+	for i, img := range imgs {
+		found := false
+		for _, g := range got {
+			found = found || bytes.Equal(g.Bits, img.Bits)
+		}
+		if !found {
+			t.Fatalf("job %d missing or mixed with another", i)
+		}
+	}
+}
+
+func TestPaperOutIsNotSent(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	sim.SetFault(printersim.FaultPaperOut)
+	err := p.Print(testCtx(t), Job{ID: "o-2", Image: randomLabel(2, 100, 100)})
+	var nr *NotReadyError
+	if !errors.As(err, &nr) || !errors.Is(err, ErrNotReady) {
+		t.Fatalf("err = %v, want NotReadyError", err)
+	}
+	if !strings.Contains(err.Error(), "media out") || !strings.Contains(err.Error(), "load labels") {
+		t.Fatalf("message %q does not say what is wrong and what to do", err)
+	}
+	if sim.Jobs() != 0 {
+		t.Fatalf("sim received %d jobs while out of paper", sim.Jobs())
+	}
+	st, err := p.Status(testCtx(t))
+	if err != nil || st.Ready || st.Errors[0] != "media out" {
+		t.Fatalf("status %+v %v", st, err)
+	}
+}
+
+func TestSilentPrinterIsAnError(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	sim.SetFault(printersim.FaultMute)
+	p := open(t, "zpl+tcp://"+addr+"?status_timeout=200ms")
+	if _, err := p.Status(testCtx(t)); !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "check power, cable, and paper/head") {
+		t.Fatalf("status err = %v, want ErrNoAnswer", err)
+	}
+	if err := p.Print(testCtx(t), Job{ID: "x", Image: randomLabel(3, 64, 64)}); !errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("print err = %v, want ErrNoAnswer", err)
+	}
+	if sim.Jobs() != 0 {
+		t.Fatal("job sent to a printer that did not answer")
+	}
+}
+
+func TestHostStatusMode(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr+"?status=hs&status_timeout=200ms")
+	ctx := testCtx(t)
+	if st, err := p.Status(ctx); err != nil || !st.Ready {
+		t.Fatalf("ready: %+v %v", st, err)
+	}
+	sim.SetFault(printersim.FaultPaused)
+	if err := p.Print(ctx, Job{ID: "p", Image: randomLabel(4, 64, 64)}); !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "PAUSE") {
+		t.Fatalf("paused: %v", err)
+	}
+	// During head open a Zebra does not answer ~HS at all: that is an
+	// error, never "fine".
+	sim.SetFault(printersim.FaultHeadOpen)
+	if _, err := p.Status(ctx); !errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("head open: %v, want ErrNoAnswer", err)
+	}
+}
+
+func TestDeadPrinter(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := open(t, "zpl+tcp://"+addr)
+	err = p.Print(testCtx(t), Job{ID: "d", Image: randomLabel(5, 64, 64)})
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("err = %v, want ErrUnreachable saying refused", err)
+	}
+}
+
+func TestTSPLOverTCP(t *testing.T) {
+	sim, addr := startSim(t, "tspl")
+	p := open(t, "tspl+tcp://"+addr)
+	ctx := testCtx(t)
+	img := randomLabel(6, 812, 1218)
+	if err := p.Print(ctx, Job{ID: "t", Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sim.WaitLabels(ctx, 1)
+	if err != nil || !bytes.Equal(got[0].Bits, img.Bits) {
+		t.Fatalf("tspl label differs (%v)", err)
+	}
+	sim.SetFault(printersim.FaultHeadOpen)
+	if err := p.Print(ctx, Job{ID: "t2", Image: img}); !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "head open") {
+		t.Fatalf("head open: %v", err)
+	}
+}
+
+func TestSimScheme(t *testing.T) {
+	dir := t.TempDir()
+	p := open(t, "sim://printer?dir="+dir+"&dpi=300")
+	img := randomLabel(7, 1218, 1827)
+	if err := p.Print(testCtx(t), Job{ID: "s", Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	sim, ok := Simulator(p)
+	if !ok {
+		t.Fatal("no simulator behind sim://printer")
+	}
+	if got := sim.Labels(); len(got) != 1 || got[0].Width != 1218 || !bytes.Equal(got[0].Bits, img.Bits) {
+		t.Fatal("simulated label differs")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "label-0001.png")); err != nil {
+		t.Fatal(err)
+	}
+	// Larger than the stock: refused with the sizes in the message.
+	err := p.Print(testCtx(t), Job{ID: "big", Image: raster.New(1300, 1827)})
+	if err == nil || !strings.Contains(err.Error(), "1300x1827") {
+		t.Fatalf("oversize: %v", err)
+	}
+}
+
+func TestUSBDeviceFileWriteOnly(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "lp0")
+	if err := os.WriteFile(dev, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := open(t, "epl+usb://"+dev)
+	img := randomLabel(8, 812, 1218)
+	for i := 0; i < 2; i++ {
+		if err := p.Print(testCtx(t), Job{ID: "u", Image: img}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(dev)
+	first := data[:len(data)/2]
+	l, err := epl.Decode(first)
+	if err != nil || !bytes.Equal(l.Image.Bits, img.Bits) || !bytes.Equal(first, data[len(data)/2:]) {
+		t.Fatalf("device file does not hold two copies of the job (%v)", err)
+	}
+	if _, err := p.Status(testCtx(t)); !errors.Is(err, ErrNoStatus) {
+		t.Fatalf("status on a write-only file: %v, want ErrNoStatus", err)
+	}
+	missing := open(t, "zpl+usb://"+filepath.Join(t.TempDir(), "lp9"))
+	if err := missing.Print(testCtx(t), Job{ID: "m", Image: img}); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "plugged in") {
+		t.Fatalf("missing device: %v", err)
+	}
+}
+
+// ptyPrinter serves a simulated printer on the master side of a pseudo
+// terminal and returns the terminal's name.
+func ptyPrinter(t *testing.T, lang string, raw bool) (*printersim.Sim, string) {
+	t.Helper()
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	if raw {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+		tio.Oflag &^= unix.OPOST
+		tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+		tio.Cflag |= unix.CS8
+		if err := unix.IoctlSetTermios(int(tty.Fd()), unix.TCSETS, tio); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sim := printersim.New(printersim.Options{Language: lang})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sim.Serve(master)
+	}()
+	t.Cleanup(func() {
+		tty.Close()
+		master.Close()
+		<-done
+	})
+	return sim, tty.Name()
+}
+
+func TestUSBDeviceBidirectional(t *testing.T) {
+	sim, name := ptyPrinter(t, "zpl", true)
+	p := open(t, "zpl+usb://"+name+"?status_timeout=2s")
+	ctx := testCtx(t)
+	st, err := p.Status(ctx)
+	if err != nil || !st.Ready {
+		t.Fatalf("status over the device file: %+v %v", st, err)
+	}
+	img := randomLabel(9, 812, 1218)
+	if err := p.Print(ctx, Job{ID: "usb", Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sim.WaitLabels(ctx, 1); err != nil || !bytes.Equal(got[0].Bits, img.Bits) {
+		t.Fatalf("label over USB differs (%v)", err)
+	}
+	sim.SetFault(printersim.FaultPaperOut)
+	if err := p.Print(ctx, Job{ID: "usb2", Image: img}); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("paper out over USB: %v", err)
+	}
+}
+
+func TestSerialThroughPty(t *testing.T) {
+	sim, name := ptyPrinter(t, "zpl", false)
+	p := open(t, "zpl+serial://"+name+"?baud=115200&status_timeout=2s")
+	ctx := testCtx(t)
+	img := randomLabel(10, 812, 1218)
+	for i := 0; i < 2; i++ {
+		if err := p.Print(ctx, Job{ID: fmt.Sprint("ser-", i), Image: img}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := sim.WaitLabels(ctx, 2)
+	if err != nil || !bytes.Equal(got[1].Bits, img.Bits) {
+		t.Fatalf("label over serial differs (%v); jobs %d rejected %d queries %d", err, sim.Jobs(), sim.Rejected(), sim.StatusQueries())
+	}
+	sim.SetFault(printersim.FaultHeadOpen)
+	st, err := p.Status(ctx)
+	if err != nil || st.Ready || st.Errors[0] != "head open" {
+		t.Fatalf("head open over serial: %+v %v", st, err)
+	}
+}
+
+func TestTSPLSerialStatus(t *testing.T) {
+	sim, name := ptyPrinter(t, "tspl", false)
+	p := open(t, "tspl+serial://"+name+"?status_timeout=2s")
+	sim.SetFault(printersim.FaultPaperOut)
+	st, err := p.Status(testCtx(t))
+	if err != nil || st.Ready || st.Errors[0] != "paper out" {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+func fakeCUPS(t *testing.T, lpstat string) (spool string) {
+	t.Helper()
+	bin := t.TempDir()
+	spool = filepath.Join(bin, "spooled")
+	lp := "#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"-d label4x6 -o raw\" ] || { echo \"lp: bad arguments $*\" >&2; exit 1; }\n/bin/cat >> " + spool + "\necho 'request id is label4x6-1 (0 file(s))'\n"
+	os.WriteFile(filepath.Join(bin, "lp"), []byte(lp), 0o755)
+	os.WriteFile(filepath.Join(bin, "lpstat"), []byte("#!/bin/sh\necho '"+lpstat+"'\n"), 0o755)
+	t.Setenv("PATH", bin)
+	return spool
+}
+
+func TestCUPSRaw(t *testing.T) {
+	spool := fakeCUPS(t, "printer label4x6 is idle.  enabled since Tue 01 Jan 2026")
+	p := open(t, "zpl+cups://label4x6")
+	img := randomLabel(11, 812, 1218)
+	if err := p.Print(testCtx(t), Job{ID: "c", Image: img}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := zpl.DecodeLabel(data)
+	if err != nil || !bytes.Equal(got.Bits, img.Bits) {
+		t.Fatalf("lp received a different job (%v)", err)
+	}
+	if st, err := p.Status(testCtx(t)); err != nil || !st.Ready {
+		t.Fatalf("status %+v %v", st, err)
+	}
+}
+
+func TestCUPSDisabledQueue(t *testing.T) {
+	spool := fakeCUPS(t, "printer label4x6 disabled since Tue 01 Jan 2026 -\n\tPaused")
+	p := open(t, "zpl+cups://label4x6")
+	err := p.Print(testCtx(t), Job{ID: "c", Image: randomLabel(12, 64, 64)})
+	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "cupsenable") {
+		t.Fatalf("err = %v, want not ready with a cupsenable hint", err)
+	}
+	if _, err := os.Stat(spool); err == nil {
+		t.Fatal("job handed to a disabled queue")
+	}
+}
+
+func TestCUPSMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	p := open(t, "zpl+cups://label4x6")
+	err := p.Print(testCtx(t), Job{ID: "c", Image: randomLabel(13, 64, 64)})
+	if err == nil || !strings.Contains(err.Error(), "lp command is not installed") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for uri, want := range map[string]string{
+		"zpl://10.0.0.1:9100":                  "no transport",
+		"zpl+ftp://x":                          "not one of tcp",
+		"pcl+tcp://10.0.0.1:9100":              "not one of zpl, epl, tspl",
+		"zpl+tcp://10.0.0.1:9100?dpi=150":      "150 dpi",
+		"zpl+tcp://10.0.0.1:9100?stock=big":    "label stock",
+		"zpl+tcp://10.0.0.1:9100?status=maybe": "status=",
+		"sim://scale":                          "sim://printer",
+		"zpl+winspool://Zebra ZP450":           "only on Windows",
+	} {
+		_, err := Open(deviceuri.MustParse(uri), Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(%s) = %v, want an error containing %q", uri, err, want)
+		}
+	}
+}
+
+func TestMediaMatchesLabelCanvas(t *testing.T) {
+	for _, c := range []struct {
+		dpi   int
+		stock string
+	}{{203, "4x6"}, {300, "4x6"}, {600, "4x6"}, {203, "4x4"}, {203, "100x150mm"}, {300, "A6"}, {203, "2.25x1.25"}} {
+		m, err := MediaFor(deviceuri.MustParse("zpl+tcp://h:9100"), Options{DPI: c.dpi, Stock: c.stock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h, err := label.Spec{DPI: c.dpi, Stock: c.stock}.Canvas()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Width != w || m.Height != h {
+			t.Errorf("%d dpi %s: printer %dx%d, renderer %dx%d", c.dpi, c.stock, m.Width, m.Height, w, h)
+		}
+	}
+	m, _ := MediaFor(deviceuri.MustParse("zpl+tcp://h:9100?dpi=300"), Options{})
+	if m.Width != 1218 || m.Height != 1827 {
+		t.Fatalf("300 dpi 4x6 = %dx%d, want 1218x1827", m.Width, m.Height)
+	}
+}

@@ -148,9 +148,14 @@ func ParseValue(value, unit string) (Reading, error) {
 	default:
 		return Reading{}, fmt.Errorf("unit %q is not lb, kg, g, oz or mg", unit)
 	}
-	m, err := order.ParseMass(v, u)
+	// order.ParseMass rounds negative values toward zero from the half
+	// (-0.5 kg gives -499999999 µg), so convert the magnitude.
+	m, err := order.ParseMass(strings.TrimPrefix(v, "-"), u)
 	if err != nil {
 		return Reading{}, err
+	}
+	if strings.HasPrefix(v, "-") {
+		m = -m
 	}
 	return Reading{Micrograms: int64(m), Value: v, Unit: u}, nil
 }

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/packline/packline/agent/order"
 	bolt "go.etcd.io/bbolt"
@@ -78,6 +80,39 @@ func (db *DB) backupFile(path string) error {
 	}
 	syncDir(dir)
 	return nil
+}
+
+// BackupDaily writes today's backup, daily-YYYYMMDD.db, into BackupDir
+// (replacing today's earlier one) and deletes the oldest daily backups beyond
+// keep. Backups taken before migrations are never deleted. It returns the
+// backup's path.
+func (db *DB) BackupDaily(keep int) (string, error) {
+	if db.opt.BackupDir == "" {
+		return "", errors.New("no backup directory is set: set store.backup_dir")
+	}
+	if keep < 1 {
+		keep = 1
+	}
+	if err := os.MkdirAll(db.opt.BackupDir, 0o750); err != nil {
+		return "", fmt.Errorf("creating backup directory: %w", err)
+	}
+	path := filepath.Join(db.opt.BackupDir, "daily-"+db.now().Format("20060102")+".db")
+	if err := db.BackupFile(path); err != nil {
+		return "", err
+	}
+	old, err := filepath.Glob(filepath.Join(db.opt.BackupDir, "daily-????????.db"))
+	if err != nil {
+		return path, err
+	}
+	sort.Strings(old)
+	for len(old) > keep {
+		if err := os.Remove(old[0]); err != nil {
+			return path, fmt.Errorf("removing old backup: %w", err)
+		}
+		db.log.Info("old backup removed", "path", old[0])
+		old = old[1:]
+	}
+	return path, nil
 }
 
 // Stats describe the store for the lead's screen and /metrics.

@@ -601,3 +601,26 @@ func TestClosedStoreRefusesWork(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+func TestBackupDailyRotates(t *testing.T) {
+	e := newEnv(t)
+	db := e.open(t)
+	fill(t, db, "A")
+	var paths []string
+	for range 4 {
+		p, err := db.BackupDaily(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		e.clk.Add(24 * time.Hour)
+	}
+	e.clk.Add(-time.Hour)
+	if _, err := db.BackupDaily(2); err != nil { // the same day again: replaced, not added
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(e.backups, "*.db"))
+	if len(left) != 2 || filepath.Base(left[0]) != "daily-20260304.db" || filepath.Base(left[1]) != "daily-20260305.db" {
+		t.Errorf("backups kept: %v (made %v)", left, paths)
+	}
+}

@@ -276,7 +276,11 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 	if err != nil {
 		return nil, err
 	}
-	var keys [][]byte // deadline key + id
+	type entry struct {
+		key   []byte // deadline key + id
+		state order.State
+	}
+	var keys []entry
 	seen := map[order.State]bool{}
 	for _, s := range states {
 		if seen[s] {
@@ -286,18 +290,18 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 		prefix := append([]byte(s), 0)
 		c := ob.state.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			keys = append(keys, slices.Clone(k[len(prefix):]))
+			keys = append(keys, entry{slices.Clone(k[len(prefix):]), s})
 		}
 	}
 	if len(seen) > 1 {
-		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 })
+		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i].key, keys[j].key) < 0 })
 	}
 	out := make([]order.Order, 0, len(keys))
 	for _, k := range keys {
-		if len(k) < 12 {
-			return nil, fmt.Errorf("%w: state index key %x is short", ErrCorrupt, k)
+		if len(k.key) < 12 {
+			return nil, fmt.Errorf("%w: state index key %x is short", ErrCorrupt, k.key)
 		}
-		id := k[12:]
+		id := k.key[12:]
 		v := ob.orders.Get(id)
 		if v == nil {
 			return nil, fmt.Errorf("%w: the state index names order %q, which does not exist", ErrCorrupt, id)
@@ -305,6 +309,11 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 		o, err := decodeOrder(id, v)
 		if err != nil {
 			return nil, err
+		}
+		if o.State != k.state {
+			// A stale entry: the order is listed under its real state.
+			tx.db.log.Error("state index out of step; entry ignored", "order", o.ID, "index_state", k.state, "state", o.State)
+			continue
 		}
 		out = append(out, o)
 	}

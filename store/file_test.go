@@ -615,7 +615,7 @@ func TestBackupDailyRotates(t *testing.T) {
 		paths = append(paths, p)
 		e.clk.Add(24 * time.Hour)
 	}
-	e.clk.Add(-time.Hour)
+	e.clk.Add(-23 * time.Hour)
 	if _, err := db.BackupDaily(2); err != nil { // the same day again: replaced, not added
 		t.Fatal(err)
 	}

@@ -829,7 +829,7 @@ func (s *Sim) createPackageLocked(req createPackageReq, now time.Time) (any, *ap
 	}
 	p.label = Label{
 		TrackingNumber: tracking, Carrier: sv.provider, Service: sv.name, OrderID: w.ID, PackageID: pkgID,
-		ShipTo: addr, From: []string{s.opts.ShopName, "Warehouse " + w.WarehouseID, "400 Industrial Pkwy", "Reno, NV 89502"},
+		ShipTo: addr, From: []string{s.opts.ShopName, warehouseName(w.WarehouseID == s.opts.WarehouseID), "400 Industrial Pkwy", "Reno, NV 89502"},
 		WeightText: req.Weight.Value + " " + req.Weight.Unit, Created: now,
 	}
 	s.log.Info("tiktoksim: label bought", "order", w.ID, "package", pkgID, "tracking", tracking, "weight", req.Weight.Value+" "+req.Weight.Unit)
@@ -1000,8 +1000,8 @@ func (s *Sim) warehouses(c *reqCtx) (any, *apiError) {
 		return map[string]any{"id": id, "name": name, "type": typ, "effect_status": "ENABLED", "is_default": def, "sub_type": "DOMESTIC_WAREHOUSE", "address": s.warehouseAddress(id)}
 	}
 	return map[string]any{"warehouses": []map[string]any{
-		wh(s.opts.WarehouseID, "Reno Packing Floor", "SALES_WAREHOUSE", true),
-		wh(s.otherWarehouseID, "Columbus Overflow", "SALES_WAREHOUSE", false),
+		wh(s.opts.WarehouseID, warehouseName(true), "SALES_WAREHOUSE", true),
+		wh(s.otherWarehouseID, warehouseName(false), "SALES_WAREHOUSE", false),
 		wh(s.returnWarehouse, "Reno Returns", "RETURN_WAREHOUSE", true),
 	}}, nil
 }
@@ -1073,4 +1073,12 @@ func (s *Sim) labelPDF(p *simPackage) ([]byte, error) {
 	p.pdf = pdf
 	s.mu.Unlock()
 	return pdf, nil
+}
+
+// warehouseName names the simulator's main or overflow sales warehouse.
+func warehouseName(main bool) string {
+	if main {
+		return "Reno Packing Floor"
+	}
+	return "Columbus Overflow"
 }

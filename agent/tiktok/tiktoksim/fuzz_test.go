@@ -1,9 +1,14 @@
 package tiktoksim
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packline/packline/agent/order"
 )
@@ -117,5 +122,60 @@ func FuzzPageToken(f *testing.F) {
 			t.Fatal("token accepted for another filter")
 		}
 		decodePageToken(raw, filter) // must not panic
+	})
+}
+
+// FuzzHandler sends correctly signed requests with arbitrary bodies and
+// queries through the whole handler: every answer must be a JSON envelope,
+// never a panic or a 5xx.
+func FuzzHandler(f *testing.F) {
+	s := New(Options{Seed: 5, Orders: 20, Now: func() time.Time { return time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC) }})
+	tok := s.IssueToken().AccessToken
+	o := s.Orders()[0]
+	create, _ := json.Marshal(map[string]any{"order_id": o.ID, "order_line_item_ids": lineIDs(o), "weight": Weight{"1.25", "POUND"}})
+	f.Add(uint8(0), "10", "", []byte(`{"order_status":"AWAITING_SHIPMENT"}`))
+	f.Add(uint8(1), "", "", create)
+	f.Add(uint8(2), "50", "+/==", []byte(`{"package_status":"PROCESSING"}`))
+	f.Add(uint8(3), "", o.ID, []byte(nil))
+	f.Add(uint8(4), "", "SHIPPING_LABEL", []byte(nil))
+	paths := []string{"/order/202309/orders/search", "/fulfillment/202309/packages", "/fulfillment/202309/packages/search", "/order/202309/orders", "/fulfillment/202309/packages/x/shipping_documents"}
+	methods := []string{"POST", "POST", "POST", "GET", "GET"}
+	f.Fuzz(func(t *testing.T, which uint8, pageSize, extra string, body []byte) {
+		i := int(which) % len(paths)
+		q := url.Values{"app_key": {s.opts.AppKey}, "timestamp": {strconv.FormatInt(s.Now().Unix(), 10)}, "shop_cipher": {s.opts.ShopCipher}}
+		if pageSize != "" {
+			q.Set("page_size", pageSize)
+		}
+		switch i {
+		case 2:
+			q.Set("page_token", extra)
+		case 3:
+			q.Set("ids", extra)
+		case 4:
+			q.Set("document_type", extra)
+		}
+		qs := map[string]string{}
+		for k := range q {
+			qs[k] = q.Get(k)
+		}
+		q.Set("sign", specSign(s.opts.AppSecret, paths[i], qs, body))
+		req := httptest.NewRequest(methods[i], paths[i]+"?"+q.Encode(), bytes.NewReader(body))
+		req.Header.Set("x-tts-access-token", tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		var env struct {
+			Code      *int   `json:"code"`
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Code == nil || env.RequestID == "" {
+			t.Fatalf("%s %s: not an envelope (%d): %q", methods[i], paths[i], rec.Code, rec.Body.Bytes())
+		}
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s: HTTP %d: %s", methods[i], paths[i], rec.Code, rec.Body.Bytes())
+		}
+		if *env.Code == CodeInvalidSign {
+			t.Fatalf("%s %s: signed request refused: %s", methods[i], paths[i], rec.Body.Bytes())
+		}
 	})
 }

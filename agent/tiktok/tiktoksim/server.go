@@ -26,6 +26,9 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		abort(w)
 		return
 	}
+	// The Date header carries sim time, so a client that learns its clock
+	// offset from it agrees with the timestamp check.
+	w.Header().Set("Date", s.Now().UTC().Format(http.TimeFormat))
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/_sim/") && !strings.HasPrefix(path, "/_sim/docs/") {
 		s.serveControl(w, r)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/packline/packline/agent/order"
 )
 
 // Upstream order statuses the simulator uses.
@@ -368,10 +370,19 @@ func (s *Sim) addOrderLocked(spec OrderSpec, now time.Time) (string, error) {
 		if at.After(now) {
 			at = now
 		}
-		req := createPackageReq{OrderID: w.ID, Weight: Weight{Value: "1.5", Unit: "POUND"}}
+		// Declared like a careful packer: catalogue weights plus a box,
+		// rounded up to the hundredth of a pound.
+		total := 150 * order.Gram
+		req := createPackageReq{OrderID: w.ID}
 		for _, li := range w.LineItems {
 			req.LineItemIDs = append(req.LineItemIDs, li.ID)
+			total += s.products[li.ProductID].mass
 		}
+		v, err := total.CeilIn("POUND", 2)
+		if err != nil {
+			return "", fmt.Errorf("ship seeded order: %w", err)
+		}
+		req.Weight, req.Mass = Weight{Value: v, Unit: "POUND"}, total
 		if _, aerr := s.createPackageLocked(req, at); aerr != nil {
 			return "", fmt.Errorf("ship seeded order: %s", aerr.msg)
 		}

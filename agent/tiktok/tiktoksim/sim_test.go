@@ -319,6 +319,15 @@ func TestRequestVerificationCodes(t *testing.T) {
 			}
 		})
 	}
+	// The Date header tells the client the simulator's time, so a client
+	// can learn its clock offset from a timestamp rejection.
+	r0, err := c.call("GET", "/authorization/202309/shops", nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := http.ParseTime(r0.Header.Get("Date")); err != nil || !d.Equal(s.Now().Truncate(time.Second)) {
+		t.Errorf("Date header %q, want sim time %v", r0.Header.Get("Date"), s.Now())
+	}
 	// Edges of the window are accepted.
 	for _, d := range []time.Duration{-5 * time.Minute, 30 * time.Second} {
 		cc := *c

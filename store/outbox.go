@@ -118,9 +118,14 @@ func getEvent(b *bolt.Bucket, seq uint64) (Event, error) {
 	return decodeEvent(k, v)
 }
 
-// DueEvents returns up to max events due at now, oldest first. Events of one
-// aggregate go out in order: an event is due only when no earlier event of
-// the same aggregate is still waiting, whether or not that one is due.
+// DueEvents returns up to max events due at now (max <= 0: all), oldest
+// first. Events of one aggregate go out in order: an event is due only when
+// no earlier event of the same aggregate is still waiting, whether or not
+// that one is due. Events without an aggregate are not ordered.
+//
+// A relay should acknowledge the events it delivered from one DueEvents
+// batch in one Update (AckEvent for each): one commit per batch instead of
+// one per event. Delivery is at least once either way.
 func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 	b, err := tx.bucket([]byte(bOutbox))
 	if err != nil {
@@ -137,10 +142,12 @@ func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if blocked[e.Aggregate] {
-			continue
+		if e.Aggregate != "" {
+			if blocked[e.Aggregate] {
+				continue
+			}
+			blocked[e.Aggregate] = true
 		}
-		blocked[e.Aggregate] = true
 		if !e.NextAttemptAt.After(now) {
 			out = append(out, e)
 		}

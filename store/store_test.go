@@ -355,6 +355,30 @@ func TestOutboxOrderingRetryDeadRequeue(t *testing.T) {
 		c1, err = tx.Enqueue("order.dispatch", "C", 42)
 		return err
 	})
+	// Events without an aggregate are not held behind one another.
+	var g1, g2 Event
+	_ = db.Update(func(tx *Tx) (err error) {
+		if g1, err = tx.Enqueue("shop.heartbeat", "", nil); err != nil {
+			return err
+		}
+		g2, err = tx.Enqueue("shop.heartbeat", "", nil)
+		return err
+	})
+	_ = db.Update(func(tx *Tx) error {
+		if err := tx.RetryEvent(g1.Seq, e.clk.Now().Add(time.Hour), "timeout"); err != nil {
+			return err
+		}
+		evs, err := tx.DueEvents(e.clk.Now(), 0)
+		if err != nil || len(evs) != 4 || evs[3].Seq != g2.Seq {
+			t.Errorf("due with unordered events: %+v, %v", evs, err)
+		}
+		if err := tx.AckEvent(g2.Seq); err != nil {
+			return err
+		}
+		return tx.DeadEvent(g1.Seq, "gave up")
+	})
+	_ = db.Update(func(tx *Tx) error { return tx.RequeueDead(g1.Seq) })
+	_ = db.Update(func(tx *Tx) error { return tx.AckEvent(g1.Seq) })
 	if err != nil {
 		t.Fatal(err)
 	}

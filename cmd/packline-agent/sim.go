@@ -16,7 +16,7 @@ func init() {
 		listen, appKey, appSecret, cipher, warehouse string
 		orders                                       int
 		seed                                         int64
-		onHold, tokenTTL                             time.Duration
+		onHold, tokenTTL, arrivals                   time.Duration
 		verbose                                      bool
 	)
 	register(&command{
@@ -32,6 +32,7 @@ func init() {
 			fs.StringVar(&warehouse, "warehouse", "", "warehouse id the orders ship from (default: the simulator's)")
 			fs.DurationVar(&onHold, "on-hold", time.Hour, "how long after payment ON_HOLD orders become AWAITING_SHIPMENT")
 			fs.DurationVar(&tokenTTL, "token-ttl", 7*24*time.Hour, "access token lifetime")
+			fs.DurationVar(&arrivals, "arrivals", 0, "pay a new order every this much time (0: none); it starts ON_HOLD")
 			fs.BoolVar(&verbose, "v", false, "log every refused request, fault and label to stderr")
 		},
 		run: func(ctx context.Context, c *cli, fs *flag.FlagSet) error {
@@ -47,7 +48,7 @@ func init() {
 			}
 			sim := tiktoksim.New(tiktoksim.Options{
 				AppKey: appKey, AppSecret: appSecret, ShopCipher: cipher, WarehouseID: warehouse,
-				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL,
+				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL, Arrivals: arrivals,
 				Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level})),
 			})
 			base, err := sim.Start(listen)

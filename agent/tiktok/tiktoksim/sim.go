@@ -63,6 +63,9 @@ type Options struct {
 	OnHoldDelay time.Duration
 	// DocTTL is how long a doc_url stays valid (24 hours).
 	DocTTL time.Duration
+	// Arrivals, if positive, pays a new random order every Arrivals of sim
+	// time; each starts ON_HOLD and is released after OnHoldDelay.
+	Arrivals time.Duration
 }
 
 func (o *Options) defaults() {
@@ -125,6 +128,7 @@ type Sim struct {
 	docs             map[string]*doc
 	faults           []*activeFault
 	secretSeq        uint64
+	nextArrival      time.Time
 	otherWarehouseID string
 	returnWarehouse  string
 
@@ -188,6 +192,7 @@ func New(opts Options) *Sim {
 	s.mu.Lock()
 	s.seedCatalog(now)
 	s.seedOrders(now, opts.Orders)
+	s.nextArrival = now.Add(opts.Arrivals)
 	s.mu.Unlock()
 	return s
 }
@@ -412,6 +417,16 @@ func (s *Sim) setDisplayStatus(o *simOrder) {
 // tick applies what time does: ON_HOLD orders whose hold has ended become
 // AWAITING_SHIPMENT, with their address revealed. Callers hold s.mu.
 func (s *Sim) tick(now time.Time) {
+	// New orders paid since the last look, at most a day's worth at once.
+	for n := 0; s.opts.Arrivals > 0 && !s.nextArrival.After(now) && n < 10000; n++ {
+		if _, err := s.addOrderLocked(OrderSpec{Status: StatusOnHold, PaidTime: s.nextArrival}, now); err != nil {
+			s.log.Error("tiktoksim: new order", "err", err)
+		}
+		s.nextArrival = s.nextArrival.Add(s.opts.Arrivals)
+	}
+	if s.opts.Arrivals > 0 && s.nextArrival.Before(now) {
+		s.nextArrival = now.Add(s.opts.Arrivals)
+	}
 	for _, o := range s.orderList {
 		if o.w.Status != StatusOnHold || o.holdUntil.After(now) {
 			continue

@@ -1010,3 +1010,30 @@ func TestControlAPI(t *testing.T) {
 		t.Errorf("unknown control: %d", st)
 	}
 }
+
+func TestArrivalsPayNewOrders(t *testing.T) {
+	s, c, clk := newTestSim(t, Options{Seed: 12, Arrivals: 10 * time.Minute})
+	if n := len(s.Orders()); n != 0 {
+		t.Fatalf("%d orders before any arrival", n)
+	}
+	clk.Add(35 * time.Minute)
+	all := s.Orders()
+	if len(all) != 3 {
+		t.Fatalf("after 35 min: %d orders, want 3", len(all))
+	}
+	for _, o := range all {
+		if o.Status != StatusOnHold {
+			t.Errorf("new order %s is %s, want ON_HOLD", o.ID, o.Status)
+		}
+	}
+	clk.Add(time.Hour)
+	var p ordersPage
+	c.ok("POST", "/order/202309/orders/search", map[string]string{"page_size": "100"}, map[string]any{"order_status": "AWAITING_SHIPMENT"}, &p)
+	// Paid at 10, 20, 30 min: released at 70, 80, 90 min; now is 95 min.
+	if p.TotalCount != 3 {
+		t.Errorf("released orders: %d, want 3", p.TotalCount)
+	}
+	if n := len(s.Orders()); n != 9 {
+		t.Errorf("after 95 min: %d orders, want 9", n)
+	}
+}

@@ -72,13 +72,16 @@ type Queue struct {
 
 	kick chan struct{}
 
+	// spoolMu orders spool writes against the start-up scan, which
+	// removes the temporary files of writes a crash cut short.
+	spoolMu sync.Mutex
+
 	mu      sync.Mutex
 	pending []*spooled // ordered oldest first
 	byID    map[string]*spooled
 	waiters map[string][]chan error
 	state   QueueState
 	seq     uint64
-	loaded  bool
 }
 
 type spooled struct {
@@ -252,13 +255,19 @@ func (q *Queue) Submit(ctx context.Context, job Job) error {
 		return fmt.Errorf("print queue: %w", err)
 	}
 	path := filepath.Join(q.opt.SpoolDir, name)
-	if err := writeDurable(q.opt.SpoolDir, path, data); err != nil {
+	q.spoolMu.Lock()
+	err = writeDurable(q.opt.SpoolDir, path, data)
+	q.spoolMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("print queue: spooling job %q: %w (check free disk space and permissions on %s)", job.ID, err, q.opt.SpoolDir)
 	}
 	q.mu.Lock()
-	if _, dup := q.byID[job.ID]; dup {
+	if e, dup := q.byID[job.ID]; dup {
+		// Queued meanwhile, or picked up from disk by the start-up scan.
 		q.mu.Unlock()
-		os.Remove(path)
+		if e.path != path {
+			os.Remove(path)
+		}
 		return nil
 	}
 	s := &spooled{path: path, id: job.ID, queued: now}
@@ -365,6 +374,8 @@ func (q *Queue) changed(st QueueState) {
 
 // load picks up the spool directory's pending jobs, oldest first.
 func (q *Queue) load() error {
+	q.spoolMu.Lock()
+	defer q.spoolMu.Unlock()
 	if err := os.MkdirAll(q.opt.SpoolDir, 0o750); err != nil {
 		return fmt.Errorf("print queue: creating spool directory: %w", err)
 	}
@@ -416,7 +427,6 @@ func (q *Queue) load() error {
 	if len(q.pending) > 0 {
 		q.log.Info("resending jobs left in the spool", "jobs", len(q.pending))
 	}
-	q.loaded = true
 	return nil
 }
 
@@ -552,3 +562,13 @@ func (q *Queue) finish(s *spooled, result error, damaged bool) {
 	}
 	q.changed(st)
 }
+
+// Close closes the printer behind the queue. Stop Run (cancel its context)
+// first; jobs still waiting stay in the spool for the next start.
+func (q *Queue) Close() error { return q.p.Close() }
+
+// Interface guards.
+var (
+	_ Printer = (*Queue)(nil)
+	_ Printer = (*device)(nil)
+)

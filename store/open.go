@@ -197,6 +197,8 @@ func verify(b *bolt.DB) (err error) {
 		if len(problems) > 0 {
 			return fmt.Errorf("%w: consistency check of %s failed: %s", errDamaged, b.Path(), strings.Join(problems, "; "))
 		}
+		// The check read every page; let them go from the resident set.
+		releaseMapped(b, tx.Size())
 		return nil
 	})
 }

@@ -624,3 +624,20 @@ func TestBackupDailyRotates(t *testing.T) {
 		t.Errorf("backups kept: %v (made %v)", left, paths)
 	}
 }
+
+func TestEmptyFileWithBackupsIsRecovered(t *testing.T) {
+	e := newEnv(t)
+	db := e.open(t)
+	fill(t, db, "A")
+	if _, err := db.BackupDaily(3); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.Truncate(e.path, 0); err != nil {
+		t.Fatal(err)
+	}
+	db = e.open(t)
+	if db.Recovery() == nil || !strings.Contains(db.Recovery().Cause, "empty") || strings.Join(orderIDs(t, db), ",") != "A" {
+		t.Errorf("empty file: recovery %+v, orders %v", db.Recovery(), orderIDs(t, db))
+	}
+}

@@ -131,7 +131,19 @@ func (db *DB) openChecked() (*bolt.DB, error) {
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
 	if exists && size == 0 {
+		// bbolt would initialise an empty file as a new store. With backups
+		// around, an empty file means a store was lost (a crash during its
+		// first write); unless another agent holds it, it is damaged.
 		if bk, _ := db.backups(); len(bk) > 0 {
+			o := db.boltOptions()
+			o.ReadOnly = true
+			b, err := openBolt(db.path, o)
+			if err == nil {
+				_ = b.Close()
+			}
+			if errors.Is(err, berrors.ErrTimeout) {
+				return nil, &lockedError{path: db.path, timeout: db.opt.Timeout}
+			}
 			return nil, fmt.Errorf("%w: %s is empty although backups exist", errDamaged, db.path)
 		}
 	}
@@ -146,7 +158,7 @@ func (db *DB) openChecked() (*bolt.DB, error) {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, &lockedError{path: db.path, timeout: db.opt.Timeout}
 		}
-		return nil, err
+		return nil, db.mapErr(err)
 	}
 	if err := verify(b); err != nil {
 		_ = b.Close()
@@ -169,7 +181,7 @@ func openBolt(path string, o *bolt.Options) (b *bolt.DB, err error) {
 		return b, nil
 	}
 	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) ||
-		strings.Contains(err.Error(), "invalid") || strings.Contains(err.Error(), "file size too small") {
+		strings.Contains(err.Error(), "file size too small") {
 		return nil, fmt.Errorf("%w: %s: %v", errDamaged, path, err)
 	}
 	return nil, fmt.Errorf("opening store %s: %w", path, err)

@@ -1,0 +1,40 @@
+//go:build !windows
+
+package svc
+
+import (
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kardianos/service"
+)
+
+// afterInstall has nothing to add: the systemd unit carries the restart
+// policy.
+func afterInstall() error { return nil }
+
+// systemHandler sends warnings and errors to standard error, which systemd
+// keeps in the journal, when running under the service manager.
+func systemHandler(service.Service) slog.Handler {
+	if service.Interactive() {
+		return nil
+	}
+	return slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
+}
+
+// exitOnFailure has nothing to do: waitSignalOr returns when the agent
+// fails, and Run returns its error.
+func exitOnFailure(*Program) {}
+
+// waitSignalOr blocks until SIGTERM or Ctrl-C, or until failed is closed.
+func waitSignalOr(failed <-chan struct{}) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sig)
+	select {
+	case <-sig:
+	case <-failed:
+	}
+}

@@ -12,6 +12,26 @@
 //
 // A state change and the outbox event it causes must be written in the same
 // Update (DESIGN.md invariant 1): call PutOrder and Enqueue from one callback.
+//
+// Layout (schema v2). Values are JSON; sequence keys are 8-byte big-endian
+// NextSequence values; time keys are 12 bytes that sort in time order.
+//
+//	meta          schema_version
+//	settings      key -> JSON (SetMeta)
+//	orders        order id -> order.Order
+//	idx_state     state, 0, RTS deadline, order id -> ""
+//	idx_deadline  RTS deadline, order id -> ""
+//	idx_package   package id -> order id
+//	outbox        seq -> Event; outbox_dead: seq -> Event
+//	delivered     event id (UUIDv7) -> ack time
+//	audit         seq -> AuditEntry; idx_audit: order id, 0, seq -> ""
+//	documents     key -> bytes; products: id -> order.Product
+//	barcodes      GTIN-14 or code -> {sku_id, units}
+//
+// Open checks the whole file (bbolt's tx.Check) before use. A damaged file is
+// moved aside, never deleted, and the newest good backup is restored; see
+// Recovery. Schema changes are migrations that run in one transaction after a
+// backup of the file.
 package store
 
 import (

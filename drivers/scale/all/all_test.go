@@ -355,3 +355,44 @@ func TestSimURI(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestSimulatorsSendTheReferenceFrames checks, over a pty and over TCP,
+// that each simulator answers with the exact bytes of devices.md's
+// examples and that the driver reads them as the manual says.
+func TestSimulatorsSendTheReferenceFrames(t *testing.T) {
+	cases := []struct {
+		proto, value, unit string
+		raw                []byte
+		params             map[string][]string
+	}{
+		{"nci", "1.25", "lb", []byte{0x0A, 0x20, 0x20, 0x31, 0x2E, 0x32, 0x35, 0x6C, 0x62, 0x0D, 0x0A, 0x30, 0x30, 0x0D, 0x03}, nil},
+		{"sma", "5.025", "lb", []byte{0x0A, 0x20, 0x31, 0x47, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x35, 0x2E, 0x30, 0x32, 0x35, 0x6C, 0x62, 0x20, 0x0D}, nil},
+		{"sics", "100.00", "g", []byte("S S      100.00 g\r\n"), nil},
+		{"toledo8217", "001.25", "lb", []byte{0x02, 0x30, 0x30, 0x31, 0x2E, 0x32, 0x35, 0x0D}, nil},
+		{"hidpos", "113.5", "oz", []byte{0x03, 0x04, 0x0B, 0xFF, 0x6F, 0x04}, nil},
+		{"hidpos", "7.85", "lb", []byte{0x03, 0x04, 0x0C, 0xFE, 0x11, 0x03}, nil},
+		{"toledocont", "1.25", "lb", []byte("\x02\x2c\x20\x20000125000000\r\x3d"), nil},
+	}
+	for _, c := range cases {
+		for tname, serve := range transports {
+			t.Run(c.proto+"/"+c.value+"/"+tname, func(t *testing.T) {
+				sim := scalesim.New(c.proto, scalesim.Options{Weight: c.value, Unit: c.unit, Dir: t.TempDir(), Interval: 10 * time.Millisecond})
+				defer sim.Close()
+				u := serve(t, sim, c.proto)
+				sc, err := scale.Open(context.Background(), u, scale.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sc.Close()
+				r := readStable(t, sc)
+				if string(r.Raw) != string(c.raw) {
+					t.Errorf("raw % X, want % X", r.Raw, c.raw)
+				}
+				want, _ := scale.ParseValue(c.value, c.unit)
+				if r.Micrograms != want.Micrograms {
+					t.Errorf("%s: %d µg, want %d", r, r.Micrograms, want.Micrograms)
+				}
+			})
+		}
+	}
+}

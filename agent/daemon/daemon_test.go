@@ -1,0 +1,201 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/packline/packline/agent/config"
+	"github.com/packline/packline/agent/localapi/apitype"
+	"github.com/packline/packline/agent/order"
+	"github.com/packline/packline/agent/tiktok/tiktoksim"
+	"github.com/packline/packline/drivers/scale/scalesim"
+	"github.com/packline/packline/store"
+)
+
+// testConfig is a whole agent configuration against the simulator, with a
+// simulated scale and printer at one station.
+func testConfig(t *testing.T, sim *tiktoksim.Sim, scaleName string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	info := sim.Info()
+	toml := fmt.Sprintf(`
+[agent]
+data_dir = %q
+[log]
+file = "-"
+[tiktok]
+app_key = %q
+app_secret = %q
+api_base = %q
+auth_base = %q
+shop_cipher = %q
+auth_code = %q
+warehouse_ids = [%q]
+poll_interval = "1h"
+[api]
+listen = "127.0.0.1:0"
+[weight]
+tolerance_grams = 40
+tolerance_percent = 5
+[[box]]
+code = "BOX-M"
+name = "Medium"
+length = "12"
+width = "9"
+height = "6"
+tare_grams = 150
+[[station]]
+id = "st1"
+scale = "sim://scale?protocol=nci&name=%s"
+printer = "sim://printer?dir=%s"
+`, filepath.ToSlash(dir), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher, sim.AuthCode(), info.WarehouseID,
+		scaleName, filepath.ToSlash(filepath.Join(dir, "labels")))
+	cfg, err := config.Parse([]byte(toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newSim(t *testing.T, orders int) *tiktoksim.Sim {
+	t.Helper()
+	sim := tiktoksim.New(tiktoksim.Options{Seed: 11, Orders: orders})
+	if _, err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+// waitView polls the station until ok accepts its view.
+func waitView(t *testing.T, a *Agent, ok func(apitype.StationView) bool) apitype.StationView {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, _, _, _ := a.Engine.Snapshot("st1")
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("station never reached the expected view; last: phase %s, prompt %q, label %+v", v.Phase, v.Prompt, v.Label)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func do(t *testing.T, a *Agent, cmd apitype.Command) apitype.Result {
+	t.Helper()
+	r := a.Engine.Do(context.Background(), "st1", cmd)
+	if !r.OK {
+		t.Fatalf("%s %q: %+v", cmd.Kind, cmd.Code, r.Error)
+	}
+	return r
+}
+
+// TestAgentPacksAnOrderEndToEnd runs the whole agent against the simulator:
+// intake, claim, unit scans, box, a stable weight from the simulated scale,
+// the label bought once, rendered, checked and printed.
+func TestAgentPacksAnOrderEndToEnd(t *testing.T) {
+	sim := newSim(t, 16)
+	scaleName := "e2e-" + t.Name()
+	cfg := testConfig(t, sim, scaleName)
+	ctx := context.Background()
+	a, err := Start(ctx, cfg, nil, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	if _, err := a.Intake.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, queue, _, _ := a.Engine.Snapshot("st1")
+	if len(queue) == 0 {
+		t.Fatal("queue is empty after intake")
+	}
+	id := queue[0].OrderID
+	so, _ := sim.Order(id)
+
+	do(t, a, apitype.Command{Kind: apitype.CmdScan, Code: id})
+	for _, li := range so.LineItems {
+		if len(li.CombinedListingSKUs) > 0 {
+			for _, c := range li.CombinedListingSKUs {
+				for range c.SKUCount {
+					do(t, a, apitype.Command{Kind: apitype.CmdScan, Code: c.SellerSKU})
+				}
+			}
+			continue
+		}
+		do(t, a, apitype.Command{Kind: apitype.CmdScan, Code: li.SellerSKU})
+	}
+	v := do(t, a, apitype.Command{Kind: apitype.CmdScan, Code: "BOX-M"}).View
+	if v == nil || v.Phase != apitype.PhaseWeighing {
+		t.Fatalf("after the box: view %+v", v)
+	}
+	// The box goes on the scale: it settles at the catalogue weight of its
+	// items plus the box tare, plus 12 g.
+	weights := map[string]order.Mass{}
+	for _, c := range sim.Catalog() {
+		weights[c.SKUID] = c.Weight
+	}
+	expected := 150 * order.Gram
+	for _, li := range so.LineItems {
+		if len(li.CombinedListingSKUs) == 0 {
+			expected += weights[li.SKUID]
+		}
+		for _, c := range li.CombinedListingSKUs {
+			expected += weights[c.SKUID] * order.Mass(c.SKUCount)
+		}
+	}
+	if err := scalesim.Shared(scaleName).SetWeight(fmt.Sprintf("%.1f", expected.Grams()+12), "g"); err != nil {
+		t.Fatal(err)
+	}
+	do(t, a, apitype.Command{Kind: apitype.CmdAcceptWeight})
+	done := waitView(t, a, func(v apitype.StationView) bool { return v.Label != nil && v.Label.Printed })
+	v = &done
+
+	if got := sim.Purchases(id); got != 1 {
+		t.Errorf("label purchases for %s = %d, want 1", id, got)
+	}
+	if v.Label.TrackingNumber == "" || !strings.Contains(v.Label.DeclaredWeight, ".") {
+		t.Errorf("label view %+v", v.Label)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(cfg.Agent.DataDir, "labels", "*.png"))
+	if len(pngs) != 1 {
+		t.Errorf("printer wrote %d label PNGs, want 1", len(pngs))
+	}
+	var o order.Order
+	a.DB.View(func(tx *store.Tx) error { o, err = tx.Order(id); return err })
+	if o.Label == nil || o.Label.TrackingNumber != v.Label.TrackingNumber || (o.State != order.LabelPrinted && o.State != order.Dispatched) {
+		t.Errorf("stored order: state %s label %+v", o.State, o.Label)
+	}
+	// The declared weight is the measured weight rounded up, in pounds.
+	want, _ := (o.Pack.Measured).CeilIn("lb", 2)
+	if o.Label.Weight != want {
+		t.Errorf("declared %s, want measured %v rounded up = %s", o.Label.Weight, o.Pack.Measured, want)
+	}
+}
+
+// TestStartRefusesASecondAgent shows the clear error a second agent on the
+// same store gets.
+func TestStartRefusesASecondAgent(t *testing.T) {
+	sim := newSim(t, 2)
+	cfg := testConfig(t, sim, "second-"+t.Name())
+	cfg.Store.OpenTimeout.Duration = 200 * time.Millisecond
+	a, err := Start(context.Background(), cfg, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	_, err = Start(context.Background(), cfg, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "another packline-agent") {
+		t.Fatalf("second Start: %v, want the store-locked error", err)
+	}
+	if _, statErr := os.Stat(cfg.Store.Path); statErr != nil {
+		t.Fatal(statErr)
+	}
+}

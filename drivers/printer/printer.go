@@ -248,3 +248,24 @@ func Open(uri deviceuri.URI, opt Options) (Printer, error) {
 	}
 	return newDevice(uri, lang, tr, media, tm, log), nil
 }
+
+// Encode returns the bytes Open(uri, opt).Print would send for job: the
+// job in the URI's printer language (sim:// uses ?lang=, default zpl).
+func Encode(uri deviceuri.URI, opt Options, job Job) ([]byte, error) {
+	media, err := MediaFor(uri, opt)
+	if err != nil {
+		return nil, err
+	}
+	u := uri
+	if uri.Protocol == "sim" {
+		u = deviceuri.URI{Protocol: uri.Param("lang", "zpl"), Params: uri.Params}
+	}
+	lang, err := languageFor(u)
+	if err != nil {
+		return nil, err
+	}
+	if job.Image == nil {
+		return nil, fmt.Errorf("job %q has no image", job.ID)
+	}
+	return lang.encode(job.Image, max(job.Copies, 1), media)
+}

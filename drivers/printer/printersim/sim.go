@@ -86,6 +86,7 @@ type Sim struct {
 	fault    Fault
 	labels   []*raster.Bitmap
 	held     []*raster.Bitmap
+	fileSeq  int // number of the last PNG in Dir
 	jobs     int
 	rejected int
 	conns    int
@@ -125,6 +126,17 @@ func (s *Sim) Start(addr string) (string, error) {
 		if err := os.MkdirAll(s.opt.Dir, 0o755); err != nil {
 			return "", fmt.Errorf("printersim: label directory: %w", err)
 		}
+		// Number on from the labels already there, so a second run does
+		// not overwrite the first.
+		names, _ := filepath.Glob(filepath.Join(s.opt.Dir, "label-*.png"))
+		s.mu.Lock()
+		for _, n := range names {
+			var k int
+			if _, err := fmt.Sscanf(filepath.Base(n), "label-%d.png", &k); err == nil {
+				s.fileSeq = max(s.fileSeq, k)
+			}
+		}
+		s.mu.Unlock()
 	}
 	// A backlog of pending connections is the kernel's: they wait, as on
 	// a real printer's port 9100, until the current one closes.
@@ -353,11 +365,12 @@ func (s *Sim) print(img *raster.Bitmap) {
 
 func (s *Sim) outputLocked(img *raster.Bitmap) {
 	s.labels = append(s.labels, img)
-	n := len(s.labels)
 	s.notifyLocked()
 	if s.opt.Dir == "" {
 		return
 	}
+	s.fileSeq++
+	n := s.fileSeq
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img.Image()); err != nil {
 		s.log.Error("encoding label PNG", "err", err)
@@ -397,6 +410,16 @@ func (s *Sim) Fault() Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fault
+}
+
+// LastFile returns the path of the last PNG written, or "".
+func (s *Sim) LastFile() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opt.Dir == "" || s.fileSeq == 0 {
+		return ""
+	}
+	return filepath.Join(s.opt.Dir, fmt.Sprintf("label-%04d.png", s.fileSeq))
 }
 
 // Labels returns the labels printed so far, oldest first.

@@ -1,0 +1,49 @@
+package relay
+
+import (
+	"time"
+
+	"github.com/packline/packline/store"
+)
+
+// FromStore adapts the bbolt store's outbox to the relay's Store.
+func FromStore(db *store.DB) Store { return storeOutbox{db} }
+
+type storeOutbox struct{ db *store.DB }
+
+func (s storeOutbox) DueEvents(now time.Time, max int) ([]Event, error) {
+	if s.db == nil {
+		return nil, errNoStore
+	}
+	var out []Event
+	err := s.db.View(func(tx *store.Tx) error {
+		evs, err := tx.DueEvents(now, max)
+		for _, e := range evs {
+			out = append(out, Event{Seq: e.Seq, ID: e.ID, Kind: e.Kind, Aggregate: e.Aggregate, Payload: e.Payload, CreatedAt: e.CreatedAt, Attempts: e.Attempts})
+		}
+		return err
+	})
+	return out, err
+}
+
+func (s storeOutbox) Ack(seq uint64) error {
+	return s.db.Update(func(tx *store.Tx) error { return tx.AckEvent(seq) })
+}
+
+func (s storeOutbox) Retry(seq uint64, next time.Time, cause string) error {
+	return s.db.Update(func(tx *store.Tx) error { return tx.RetryEvent(seq, next, cause) })
+}
+
+func (s storeOutbox) Dead(seq uint64, cause string) error {
+	return s.db.Update(func(tx *store.Tx) error { return tx.DeadEvent(seq, cause) })
+}
+
+func (s storeOutbox) Stats() (Stats, error) {
+	var st Stats
+	err := s.db.View(func(tx *store.Tx) error {
+		o, err := tx.OutboxStats()
+		st.Depth, st.Dead, st.Oldest = o.Depth, o.Dead, o.Oldest
+		return err
+	})
+	return st, err
+}

@@ -458,43 +458,89 @@ func filterHash(parts ...any) uint32 {
 	return h.Sum32()
 }
 
-// pageOf sorts rows by (key, id), skips past the token and cuts a page.
+// row is one search hit: its sort key, id and index in the source list.
 type row struct {
 	key int64
 	id  string
 	idx int
 }
 
+// pageOf returns the page of rows that follows the page token in the
+// (key, id) sort order, and the token of the page after it. Only the page
+// is sorted, so a page costs O(n log page_size) however many rows match.
 func pageOf(rows []row, p pageParams, filter uint32) ([]row, string, *apiError) {
-	sort.Slice(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
+	less := func(a, b row) bool {
 		if a.key != b.key {
 			return (a.key < b.key) != p.desc
 		}
+		if a.id == b.id {
+			return false
+		}
 		return (a.id < b.id) != p.desc
-	})
-	start := 0
+	}
+	cands := rows
 	if p.token != "" {
 		k, id, err := decodePageToken(p.token, filter)
 		if err != nil {
 			return nil, "", badParam("%v", err)
 		}
-		start = sort.Search(len(rows), func(i int) bool {
-			// Rows strictly after (k, id) in the sort order.
-			r := rows[i]
-			if p.desc {
-				return r.key < k || (r.key == k && r.id < id)
+		cursor := row{key: k, id: id}
+		cands = make([]row, 0, len(rows))
+		for _, r := range rows {
+			if less(cursor, r) {
+				cands = append(cands, r)
 			}
-			return r.key > k || (r.key == k && r.id > id)
-		})
+		}
 	}
-	end := min(start+p.size, len(rows))
+	page := smallest(cands, p.size, less)
 	next := ""
-	if end < len(rows) {
-		last := rows[end-1]
+	if len(cands) > len(page) {
+		last := page[len(page)-1]
 		next = encodePageToken(last.key, last.id, filter)
 	}
-	return rows[start:end], next, nil
+	return page, next, nil
+}
+
+// smallest returns the k smallest rows under less, sorted, keeping a
+// bounded max-heap instead of sorting everything.
+func smallest(rows []row, k int, less func(a, b row) bool) []row {
+	h := make([]row, 0, min(k, len(rows)))
+	down := func(i int) {
+		for {
+			l, r, big := 2*i+1, 2*i+2, i
+			if l < len(h) && less(h[big], h[l]) {
+				big = l
+			}
+			if r < len(h) && less(h[big], h[r]) {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	for _, r := range rows {
+		if len(h) < k {
+			h = append(h, r)
+			for i := len(h) - 1; i > 0; {
+				parent := (i - 1) / 2
+				if !less(h[parent], h[i]) {
+					break
+				}
+				h[i], h[parent] = h[parent], h[i]
+				i = parent
+			}
+			continue
+		}
+		if less(r, h[0]) {
+			h[0] = r
+			down(0)
+		}
+	}
+	sort.Slice(h, func(i, j int) bool { return less(h[i], h[j]) })
+	return h
 }
 
 func (s *Sim) searchOrders(c *reqCtx) (any, *apiError) {
@@ -514,7 +560,7 @@ func (s *Sim) searchOrders(c *reqCtx) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tick(c.now)
-	var rows []row
+	rows := make([]row, 0, len(s.orderList))
 	for i, o := range s.orderList {
 		w := &o.w
 		switch {
@@ -902,7 +948,7 @@ func (s *Sim) searchPackages(c *reqCtx) (any, *apiError) {
 	filter := filterHash(string(c.body), p.sortField, p.desc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var rows []row
+	rows := make([]row, 0, len(s.packageList))
 	for i, pk := range s.packageList {
 		w := &pk.w
 		switch {

@@ -118,6 +118,7 @@ type Sim struct {
 	skus             map[string]*sku
 	orders           map[string]*simOrder
 	orderList        []*simOrder
+	held             []*simOrder // ON_HOLD orders, released by tick
 	packages         map[string]*simPackage
 	packageList      []*simPackage
 	purchases        map[string]int
@@ -366,6 +367,9 @@ func (s *Sim) addOrderLocked(spec OrderSpec, now time.Time) (string, error) {
 	s.setDisplayStatus(o)
 	s.orders[w.ID] = o
 	s.orderList = append(s.orderList, o)
+	if w.Status == StatusOnHold {
+		s.held = append(s.held, o)
+	}
 	if spec.BuyerRequestCancel && (w.Status == StatusAwaitingShipment || w.Status == StatusOnHold) {
 		w.IsBuyerRequestCancel = true
 		w.RequestCancelTime = now.Unix()
@@ -427,8 +431,13 @@ func (s *Sim) tick(now time.Time) {
 	if s.opts.Arrivals > 0 && s.nextArrival.Before(now) {
 		s.nextArrival = now.Add(s.opts.Arrivals)
 	}
-	for _, o := range s.orderList {
-		if o.w.Status != StatusOnHold || o.holdUntil.After(now) {
+	held := s.held[:0]
+	for _, o := range s.held {
+		if o.w.Status != StatusOnHold {
+			continue // cancelled while on hold
+		}
+		if o.holdUntil.After(now) {
+			held = append(held, o)
 			continue
 		}
 		o.w.Status = StatusAwaitingShipment
@@ -437,6 +446,8 @@ func (s *Sim) tick(now time.Time) {
 		o.w.UpdateTime = o.holdUntil.Unix()
 		s.setDisplayStatus(o)
 	}
+	clear(s.held[len(held):])
+	s.held = held
 }
 
 func (s *Sim) cancelLocked(o *simOrder, at time.Time, initiator, reason string) {

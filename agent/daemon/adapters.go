@@ -165,13 +165,48 @@ func (p printerDevice) Print(ctx context.Context, job engine.PrintJob) error {
 
 func (p printerDevice) Reprint(ctx context.Context) error { return p.q.Reprint(ctx) }
 
-// labeler adapts the PDF renderer to the engine's Labeler.
-type labeler struct{ r *label.Renderer }
+// labeler adapts the PDF renderer to the engine's Labeler. The renderer
+// starts in the background (compiling pdfium takes seconds on a cold
+// cache), so the agent is ready at once and only a label waits for it.
+type labeler struct {
+	ready chan struct{}
+	r     *label.Renderer
+	err   error
+}
 
-var _ engine.Labeler = labeler{}
+var _ engine.Labeler = (*labeler)(nil)
 
-func (l labeler) Prepare(ctx context.Context, pdf []byte, spec engine.LabelSpec, want string) (*raster.Bitmap, error) {
+func startLabeler(ctx context.Context, opt label.Options) *labeler {
+	l := &labeler{ready: make(chan struct{})}
+	go func() {
+		defer close(l.ready)
+		l.r, l.err = label.NewRenderer(ctx, opt)
+		if l.err != nil {
+			l.err = fmt.Errorf("starting the label renderer: %w", l.err)
+		}
+	}()
+	return l
+}
+
+func (l *labeler) Prepare(ctx context.Context, pdf []byte, spec engine.LabelSpec, want string) (*raster.Bitmap, error) {
+	select {
+	case <-l.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
 	return l.r.Prepare(ctx, pdf, label.Spec{DPI: spec.DPI, Stock: spec.Stock}, want)
+}
+
+// Close waits for the renderer to have started and closes it.
+func (l *labeler) Close() error {
+	<-l.ready
+	if l.r == nil {
+		return nil
+	}
+	return l.r.Close()
 }
 
 // publisher forwards engine events to the local API once it exists: the

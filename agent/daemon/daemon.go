@@ -50,7 +50,7 @@ type Agent struct {
 	Token string
 
 	log      *slog.Logger
-	renderer *label.Renderer
+	renderer *labeler
 	cancel   context.CancelFunc
 	done     chan struct{}
 	err      error
@@ -62,6 +62,9 @@ type Options struct {
 	Version string
 	// Listener, when set, replaces listening on cfg.API.Listen.
 	Listener net.Listener
+	// LabelCacheDir, when set, replaces DataDir/cache/pdfium as the label
+	// renderer's compilation cache.
+	LabelCacheDir string
 }
 
 // Run starts the agent and runs it until ctx ends or a part fails, then
@@ -117,10 +120,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	}
 	a.Client = client
 
-	renderer, err := label.NewRenderer(ctx, label.Options{CacheDir: filepath.Join(cfg.Agent.DataDir, "cache", "pdfium"), Logger: log.With("part", "label")})
-	if err != nil {
-		return nil, fmt.Errorf("starting the label renderer: %w", err)
+	cacheDir := opt.LabelCacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.Agent.DataDir, "cache", "pdfium")
 	}
+	renderer := startLabeler(context.WithoutCancel(ctx), label.Options{CacheDir: cacheDir, Logger: log.With("part", "label")})
 	a.renderer = renderer
 	cleanup = append(cleanup, func() { renderer.Close() })
 
@@ -183,7 +187,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	a.Relay = rl
 	pub := &publisher{}
 	eng, err := engine.New(engine.Deps{
-		Store: engine.FromStore(db), Shop: shop{client}, Labeler: labeler{renderer}, Stations: stations,
+		Store: engine.FromStore(db), Shop: shop{client}, Labeler: renderer, Stations: stations,
 		Publisher: pub, Relay: rl, Calendar: cal, Logger: log.With("part", "engine"),
 	}, engine.Options{
 		Weight:     packing.Policy{ToleranceGrams: cfg.Weight.ToleranceGrams, TolerancePercent: cfg.Weight.TolerancePercent, SkipUnknown: cfg.Weight.UnknownProduct == "skip"},

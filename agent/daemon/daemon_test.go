@@ -62,6 +62,9 @@ printer = "sim://printer?dir=%s"
 	return cfg
 }
 
+// testOptions share one label-renderer compilation cache between tests.
+var testOptions = Options{Version: "test", LabelCacheDir: filepath.Join(os.TempDir(), "packline-test-pdfium-cache")}
+
 func newSim(t *testing.T, orders int) *tiktoksim.Sim {
 	t.Helper()
 	sim := tiktoksim.New(tiktoksim.Options{Seed: 11, Orders: orders})
@@ -105,7 +108,7 @@ func TestAgentPacksAnOrderEndToEnd(t *testing.T) {
 	scaleName := "e2e-" + t.Name()
 	cfg := testConfig(t, sim, scaleName)
 	ctx := context.Background()
-	a, err := Start(ctx, cfg, nil, Options{Version: "test"})
+	a, err := Start(ctx, cfg, nil, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +189,12 @@ func TestStartRefusesASecondAgent(t *testing.T) {
 	sim := newSim(t, 2)
 	cfg := testConfig(t, sim, "second-"+t.Name())
 	cfg.Store.OpenTimeout.Duration = 200 * time.Millisecond
-	a, err := Start(context.Background(), cfg, nil, Options{})
+	a, err := Start(context.Background(), cfg, nil, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Stop()
-	_, err = Start(context.Background(), cfg, nil, Options{})
+	_, err = Start(context.Background(), cfg, nil, testOptions)
 	if err == nil || !strings.Contains(err.Error(), "another packline-agent") {
 		t.Fatalf("second Start: %v, want the store-locked error", err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
+	"github.com/packline/packline/agent/relay"
 )
 
 // worker buys and prints the labels of one station's orders, one at a time,
@@ -502,5 +504,16 @@ func (e *Engine) watchScale(ctx context.Context, st *station) {
 		if !sleepCtx(ctx, e.opt.StagedRetry/10) {
 			return
 		}
+	}
+}
+
+// LabelPurchaseHandler is the relay handler for label.purchase events.
+func (e *Engine) LabelPurchaseHandler() relay.Handler {
+	return func(ctx context.Context, ev relay.Event) error {
+		var p LabelPurchase
+		if err := json.Unmarshal(ev.Payload, &p); err != nil || p.OrderID == "" {
+			return relay.Permanent(fmt.Errorf("label.purchase event %s has no order id: %s", ev.ID, ev.Payload))
+		}
+		return e.HandleLabelPurchase(ctx, p.OrderID)
 	}
 }

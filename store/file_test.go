@@ -641,3 +641,58 @@ func TestEmptyFileWithBackupsIsRecovered(t *testing.T) {
 		t.Errorf("empty file: recovery %+v, orders %v", db.Recovery(), orderIDs(t, db))
 	}
 }
+
+func TestConcurrentUseDuringCompaction(t *testing.T) {
+	e := newEnv(t)
+	db := e.open(t)
+	db.bolt.NoSync = true // speed only; the file is a throwaway
+	_ = db.Update(func(tx *Tx) error {
+		for i := range 300 {
+			if err := tx.PutDocument(fmt.Sprintf("d%03d", i), bytes.Repeat([]byte("x"), 8192)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	_ = db.Update(func(tx *Tx) error {
+		for i := range 300 {
+			if err := tx.DeleteDocument(fmt.Sprintf("d%03d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	done := make(chan error, 3)
+	for w := range 2 {
+		go func() {
+			for i := range 50 {
+				id := fmt.Sprintf("W%d-%02d", w, i)
+				err := db.Update(func(tx *Tx) error {
+					o := mkOrder(id, order.Pulled, t0)
+					if err := tx.PutOrder(&o); err != nil {
+						return err
+					}
+					_, err := tx.Enqueue("order.pulled", id, nil)
+					return err
+				})
+				if err == nil {
+					err = db.View(func(tx *Tx) error { _, err := tx.Order(id); return err })
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	go func() { done <- db.Compact() }()
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(orderIDs(t, db)); n != 100 {
+		t.Errorf("%d orders after concurrent writes and a compaction, want 100", n)
+	}
+}

@@ -170,9 +170,20 @@ func (db *DB) openChecked() (*bolt.DB, error) {
 // openBolt opens a bbolt file, turning a panic or memory fault while reading
 // a broken file into an error that wraps errDamaged.
 func openBolt(path string, o *bolt.Options) (b *bolt.DB, err error) {
+	// Keep the file handle: bbolt does not close it when it panics, and
+	// the lock it holds must go before the file can be moved aside.
+	var file *os.File
+	o.OpenFile = func(name string, flag int, mode os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, mode)
+		file = f
+		return f, err
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
+			if file != nil {
+				_ = file.Close()
+			}
 			b, err = nil, fmt.Errorf("%w: reading %s failed: %v", errDamaged, path, r)
 		}
 	}()

@@ -123,9 +123,7 @@ func (d *device) Zero(ctx context.Context) error {
 		return d.wrap(err)
 	}
 	if _, err := d.codec.Parse(frame); err != nil {
-		if fe, ok := err.(*FrameError); ok {
-			return fmt.Errorf("zeroing: %w", fe)
-		}
+		return fmt.Errorf("zeroing the %s scale: %w", d.name, err)
 	}
 	return nil
 }

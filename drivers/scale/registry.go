@@ -47,8 +47,8 @@ type Driver struct {
 	// Codec builds the codec for a URI (protocol options such as unit=g
 	// live in its parameters).
 	Codec func(u deviceuri.URI) (Codec, error)
-	// Probe, when set, lets Probe recognise the protocol: Identify is
-	// sent and Match judges the bytes that came back.
+	// Match, when set, lets Probe recognise the protocol: the codec's
+	// Identify command is sent and Match judges the bytes that came back.
 	Match func(reply []byte) bool
 	// Open, when set, replaces the standard opening (used by sim://).
 	Open func(ctx context.Context, u deviceuri.URI, opt Options) (Scale, error)

@@ -59,9 +59,8 @@ type Options struct {
 	// Noise is the largest jitter during motion, in counts of the last
 	// digit (default 5).
 	Noise int
-	// Capacity is the largest weight in Unit before the scale reports
-	// over capacity ("" means 150 lb / 70 kg equivalents are ignored:
-	// no limit).
+	// Capacity is the largest weight, in Unit, before the scale reports
+	// over capacity; empty means no limit (SetOver forces it).
 	Capacity string
 	// Interval is the streaming period of continuous and HID scales
 	// (default 50 ms).
@@ -70,7 +69,7 @@ type Options struct {
 	// write (streaming) or the reply twice (request/response); Garbage
 	// writes noise bytes before each frame.
 	Split, Glue, Garbage bool
-	// Checksum adds the checksum byte to continuous frames (default on).
+	// NoChecksum leaves the checksum byte off continuous frames.
 	NoChecksum bool
 	// Dir holds the stable symlink to the pty slave (like
 	// /dev/serial/by-id); default a new temporary directory.
@@ -429,8 +428,7 @@ func (s *Sim) serve(c io.ReadWriteCloser) {
 func (s *Sim) zero() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, f, _ := strings.Cut(strings.TrimPrefix(s.value, "-"), ".")
-	_ = i
+	_, f, _ := strings.Cut(strings.TrimPrefix(s.value, "-"), ".")
 	s.value = fromCounts(0, len(f))
 	s.settleAt = time.Time{}
 }

@@ -17,6 +17,7 @@ func init() {
 		orders                                       int
 		seed                                         int64
 		onHold, tokenTTL, arrivals                   time.Duration
+		qps                                          float64
 		verbose                                      bool
 	)
 	register(&command{
@@ -33,6 +34,7 @@ func init() {
 			fs.DurationVar(&onHold, "on-hold", time.Hour, "how long after payment ON_HOLD orders become AWAITING_SHIPMENT")
 			fs.DurationVar(&tokenTTL, "token-ttl", 7*24*time.Hour, "access token lifetime")
 			fs.DurationVar(&arrivals, "arrivals", 0, "pay a new order every this much time (0: none); it starts ON_HOLD")
+			fs.Float64Var(&qps, "qps", 0, "rate-limit each API path to this many requests per second (0: no limit)")
 			fs.BoolVar(&verbose, "v", false, "log every refused request, fault and label to stderr")
 		},
 		run: func(ctx context.Context, c *cli, fs *flag.FlagSet) error {
@@ -48,7 +50,7 @@ func init() {
 			}
 			sim := tiktoksim.New(tiktoksim.Options{
 				AppKey: appKey, AppSecret: appSecret, ShopCipher: cipher, WarehouseID: warehouse,
-				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL, Arrivals: arrivals,
+				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL, Arrivals: arrivals, QPS: qps,
 				Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level})),
 			})
 			base, err := sim.Start(listen)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -177,4 +178,39 @@ func (s *Sim) takeFault(path string, hasToken bool) (Fault, bool) {
 		return a.f, true
 	}
 	return Fault{}, false
+}
+
+// limiter is a token bucket per API path on the wall clock.
+type limiter struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token for path, or reports how long until one is free.
+func (l *limiter) allow(path string, qps float64, burst int, now time.Time) (bool, time.Duration) {
+	if burst <= 0 {
+		burst = max(1, int(qps))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[string]*bucket{}
+	}
+	b := l.buckets[path]
+	if b == nil {
+		b = &bucket{tokens: float64(burst), last: now}
+		l.buckets[path] = b
+	}
+	b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*qps)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / qps * float64(time.Second))
 }

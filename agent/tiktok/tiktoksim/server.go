@@ -38,6 +38,13 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(path, "/_sim/docs/") {
 		next = s.serveDoc
 	}
+	if s.opts.QPS > 0 && !strings.HasPrefix(path, "/_sim/") {
+		if ok, wait := s.limiter.allow(path, s.opts.QPS, s.opts.Burst, time.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			s.reply(w, r, s.Now(), nil, errf(http.StatusTooManyRequests, CodeTooManyRequests, "Too many requests: the rate limit of this API is exceeded, retry later"))
+			return
+		}
+	}
 	tok := r.Header.Get("x-tts-access-token")
 	f, ok := s.takeFault(path, tok != "")
 	if !ok {
@@ -236,6 +243,7 @@ func (s *Sim) Info() Info {
 //	GET    /_sim/info                       credentials, base URL, sim time
 //	GET    /_sim/catalog                    scannable SKUs with GTINs and weights
 //	GET    /_sim/orders                     every order in API shape
+//	GET    /_sim/orders/{id}                one order in API shape
 //	POST   /_sim/orders                     add an order (OrderSpec) → {"id"}
 //	POST   /_sim/orders/{id}/cancel         cancel it (buyer)
 //	POST   /_sim/orders/{id}/request_cancel buyer asks to cancel
@@ -277,6 +285,13 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		send(http.StatusOK, s.Catalog())
 	case m == "GET" && path == "/orders":
 		send(http.StatusOK, s.Orders())
+	case m == "GET" && strings.HasPrefix(path, "/orders/") && !strings.Contains(strings.TrimPrefix(path, "/orders/"), "/"):
+		o, ok := s.Order(strings.TrimPrefix(path, "/orders/"))
+		if !ok {
+			fail(http.StatusNotFound, fmt.Errorf("order %s: %w", strings.TrimPrefix(path, "/orders/"), ErrNotFound))
+			return
+		}
+		send(http.StatusOK, o)
 	case m == "POST" && path == "/orders":
 		var spec OrderSpec
 		if !decode(&spec) {

@@ -63,6 +63,11 @@ type Options struct {
 	OnHoldDelay time.Duration
 	// DocTTL is how long a doc_url stays valid (24 hours).
 	DocTTL time.Duration
+	// QPS, if positive, rate-limits each API path to QPS requests per
+	// second of wall-clock time with bursts of Burst (default 1 s worth),
+	// answering 429 / 36009002 beyond it, as TikTok's per-endpoint limits do.
+	QPS   float64
+	Burst int
 	// Arrivals, if positive, pays a new random order every Arrivals of sim
 	// time; each starts ON_HOLD and is released after OnHoldDelay.
 	Arrivals time.Duration
@@ -134,6 +139,7 @@ type Sim struct {
 	returnWarehouse  string
 
 	apiRoutes []route
+	limiter   limiter
 	net       netState
 }
 

@@ -947,6 +947,15 @@ func TestControlAPI(t *testing.T) {
 		t.Errorf("bad sku: %d", st)
 	}
 	var o Order
+	resp, err = c.hc.Get(c.base + "/_sim/orders/" + added.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&o)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || o.ID != added.ID || len(o.LineItems) != 1 || o.LineItems[0].SKUID != cat[0].SKUID {
+		t.Errorf("GET order: %d %+v", resp.StatusCode, o)
+	}
 	if st := post("/_sim/orders/"+added.ID+"/request_cancel", nil, &o); st != 200 || !o.IsBuyerRequestCancel {
 		t.Errorf("request_cancel: %d %+v", st, o.IsBuyerRequestCancel)
 	}
@@ -1035,5 +1044,22 @@ func TestArrivalsPayNewOrders(t *testing.T) {
 	}
 	if n := len(s.Orders()); n != 9 {
 		t.Errorf("after 95 min: %d orders, want 9", n)
+	}
+}
+
+func TestQPSLimit(t *testing.T) {
+	_, c, _ := newTestSim(t, Options{Seed: 13, QPS: 0.001, Burst: 3})
+	for i := range 3 {
+		if r, err := c.call("GET", "/authorization/202309/shops", nil, nil, false); err != nil || r.Code != 0 {
+			t.Fatalf("request %d inside the burst: %v code %d", i, err, r.Code)
+		}
+	}
+	r, err := c.call("GET", "/authorization/202309/shops", nil, nil, false)
+	if err != nil || r.Status != 429 || r.Code != CodeTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("beyond the burst: %v HTTP %d code %d Retry-After %q", err, r.Status, r.Code, r.Header.Get("Retry-After"))
+	}
+	// Limits are per path.
+	if r, _ := c.call("GET", "/logistics/202309/warehouses", nil, nil, true); r.Code != 0 {
+		t.Errorf("another path was limited: code %d", r.Code)
 	}
 }

@@ -333,7 +333,9 @@ func TestProbe(t *testing.T) {
 }
 
 func TestSimURI(t *testing.T) {
-	u := deviceuri.MustParse("sim://scale?protocol=sma&weight=1.25lb&name=" + t.Name())
+	name := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	t.Cleanup(func() { scalesim.RemoveShared(name) })
+	u := deviceuri.MustParse("sim://scale?protocol=sma&weight=1.25lb&name=" + name)
 	sc, err := scale.Open(context.Background(), u, scale.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +344,7 @@ func TestSimURI(t *testing.T) {
 	if r := readStable(t, sc); r.Value != "1.25" || r.Unit != "lb" {
 		t.Fatalf("sim read %s, want 1.25 lb", r)
 	}
-	if err := scalesim.Shared(t.Name()).SetWeight("750", "g"); err != nil {
+	if err := scalesim.Shared(name).SetWeight("750", "g"); err != nil {
 		t.Fatal(err)
 	}
 	if r := readStable(t, sc); r.Value != "750" || r.Unit != "g" {
@@ -353,7 +355,6 @@ func TestSimURI(t *testing.T) {
 			t.Errorf("Open(%s) succeeded", bad)
 		}
 	}
-	_ = fmt.Sprint()
 }
 
 // TestSimulatorsSendTheReferenceFrames checks, over a pty and over TCP,

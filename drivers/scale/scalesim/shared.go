@@ -33,6 +33,18 @@ func Shared(name string) *Sim {
 	return s
 }
 
+// RemoveShared closes the named shared Sim and forgets it; the next
+// Shared or Open of the name starts a new one.
+func RemoveShared(name string) {
+	shared.Lock()
+	s := shared.m[name]
+	delete(shared.m, name)
+	shared.Unlock()
+	if s != nil {
+		s.Close()
+	}
+}
+
 func init() {
 	scale.Register(scale.Driver{Name: "sim", Open: open})
 }

@@ -28,11 +28,11 @@ func languageFor(uri deviceuri.URI) (language, error) {
 	case "zpl":
 		switch mode := uri.Param("status", "hqes"); mode {
 		case "hqes":
-			return zplLang{}, nil
+			return zplLang{enc: new(zpl.Encoder)}, nil
 		case "hs":
-			return zplLang{hs: true}, nil
+			return zplLang{enc: new(zpl.Encoder), hs: true}, nil
 		case "off":
-			return zplLang{off: true}, nil
+			return zplLang{enc: new(zpl.Encoder), off: true}, nil
 		default:
 			return nil, fmt.Errorf("device %s: status=%q: use hqes, hs or off", uri, mode)
 		}
@@ -47,12 +47,15 @@ func languageFor(uri deviceuri.URI) (language, error) {
 	return nil, fmt.Errorf("device %s: printer language %q is not one of zpl, epl, tspl (or sim://printer)", uri, uri.Protocol)
 }
 
-type zplLang struct{ hs, off bool }
+type zplLang struct {
+	enc     *zpl.Encoder
+	hs, off bool
+}
 
 func (zplLang) name() string { return "zpl" }
 
-func (zplLang) encode(img *raster.Bitmap, copies int, m Media) ([]byte, error) {
-	return zpl.Encode(img, zpl.EncodeOptions{Width: m.Width, Height: m.Height, Copies: copies})
+func (l zplLang) encode(img *raster.Bitmap, copies int, m Media) ([]byte, error) {
+	return l.enc.Encode(img, zpl.EncodeOptions{Width: m.Width, Height: m.Height, Copies: copies})
 }
 
 func (l zplLang) query() []byte {

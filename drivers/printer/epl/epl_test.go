@@ -58,3 +58,19 @@ func TestPolarityAndFrame(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	img := raster.New(16, 4)
+	img.Set(3, 1, true)
+	job, _ := Encode(img, EncodeOptions{})
+	f.Add(job)
+	f.Add([]byte("\nN\nq812\nQ1218,24\nGW0,1,1,1,\x0f\nP1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := Decode(b)
+		if err == nil {
+			if err := l.Image.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

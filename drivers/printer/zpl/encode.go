@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/packline/packline/drivers/raster"
 )
@@ -24,11 +25,26 @@ type EncodeOptions struct {
 	Copies int
 }
 
+// Encoder encodes labels, reusing its compressors between calls (a zlib
+// compressor holds about a megabyte). It is safe for concurrent use; the
+// zero value is ready.
+type Encoder struct {
+	pool sync.Pool // of *zlib.Writer
+}
+
 // Encode returns a complete ZPL II format that prints img at the label's
 // origin as one Z64-compressed ^GF graphic field:
 //
 //	^XA^PW812^LH0,0^FO0,0^GFA,b,c,d,:Z64:<base64>:<crc>^FS^PQ1^XZ
+//
+// Encode is (&Encoder{}).Encode; keep an Encoder to encode many labels.
 func Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) {
+	var e Encoder
+	return e.Encode(img, opt)
+}
+
+// Encode is like the package's Encode.
+func (e *Encoder) Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) {
 	if err := img.Validate(); err != nil {
 		return nil, fmt.Errorf("zpl: %w", err)
 	}
@@ -46,7 +62,7 @@ func Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) {
 	if copies > 99999999 {
 		return nil, fmt.Errorf("zpl: %d copies is more than ^PQ accepts (99999999)", copies)
 	}
-	field, err := Z64(img.Bits)
+	field, err := e.Z64(img.Bits)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +88,21 @@ func Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) {
 // Z64 returns data as a ^GF Z64 payload: ":Z64:" + base64(zlib(data)) + ":"
 // + the CRC-16/XMODEM of the base64 text as four hex digits.
 func Z64(data []byte) ([]byte, error) {
+	var e Encoder
+	return e.Z64(data)
+}
+
+// Z64 is like the package's Z64.
+func (e *Encoder) Z64(data []byte) ([]byte, error) {
 	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
+	z.Grow(len(data)/8 + 64)
+	zw, _ := e.pool.Get().(*zlib.Writer)
+	if zw == nil {
+		zw = zlib.NewWriter(&z)
+	} else {
+		zw.Reset(&z)
+	}
+	defer e.pool.Put(zw)
 	if _, err := zw.Write(data); err != nil {
 		return nil, fmt.Errorf("zpl: compressing graphic: %w", err)
 	}

@@ -100,4 +100,3 @@ func TestTSPLSerialStatus(t *testing.T) {
 		t.Fatalf("%+v %v", st, err)
 	}
 }
-

@@ -96,12 +96,19 @@ func runBackup(c *cli, a backupArgs) error {
 	if err != nil {
 		return fmt.Errorf("checking the backup: %w", err)
 	}
-	fmt.Fprintf(c.stdout, "backed up %s to %s: %s (%d bytes), %d orders, %d events waiting\n",
-		src, dest, humanBytes(fi.Size()), fi.Size(), st.OrdersTotal, st.Outbox.Depth)
+	fmt.Fprintf(c.stdout, "backed up %s to %s: %s (%d bytes), %s, %s waiting\n",
+		src, dest, backupSize(fi.Size()), fi.Size(), backupCount(st.OrdersTotal, "order"), backupCount(st.Outbox.Depth, "event"))
 	return nil
 }
 
-func humanBytes(n int64) string {
+func backupCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func backupSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))

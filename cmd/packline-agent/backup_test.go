@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 	"github.com/packline/packline/store"
 )
 
-func seedStore(t *testing.T, path string) {
+func backupSeed(t *testing.T, path string) {
 	t.Helper()
 	db, err := store.Open(path, store.Options{Timeout: time.Second})
 	if err != nil {
@@ -33,7 +34,7 @@ func seedStore(t *testing.T, path string) {
 	}
 }
 
-func runCLI(args ...string) (int, string, string) {
+func backupCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := runMain(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
@@ -43,45 +44,45 @@ func TestBackupVerb(t *testing.T) {
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
 	src := filepath.Join(dataDir, "packline.db")
-	seedStore(t, src)
+	backupSeed(t, src)
 	cfg := filepath.Join(dir, "agent.toml")
-	if err := os.WriteFile(cfg, []byte("[agent]\ndata_dir = "+strconvQuote(dataDir)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("[agent]\ndata_dir = "+strconv.Quote(dataDir)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	// Through the config file.
 	dst := filepath.Join(dir, "b1.db")
-	code, out, errs := runCLI("backup", "--config", cfg, dst)
-	if code != 0 || !strings.Contains(out, dst) || !strings.Contains(out, "1 orders, 1 events waiting") || !strings.Contains(out, " bytes)") {
+	code, out, errs := backupCLI("backup", "--config", cfg, dst)
+	if code != 0 || !strings.Contains(out, dst) || !strings.Contains(out, "1 order, 1 event waiting") || !strings.Contains(out, " bytes)") {
 		t.Fatalf("backup --config: code %d, out %q, err %q", code, out, errs)
 	}
-	checkBackup(t, dst)
+	backupCheck(t, dst)
 
 	// Straight from the file.
 	dst2 := filepath.Join(dir, "b2.db")
-	if code, out, errs := runCLI("backup", "--db", src, dst2); code != 0 {
+	if code, out, errs := backupCLI("backup", "--db", src, dst2); code != 0 {
 		t.Fatalf("backup --db: code %d, out %q, err %q", code, out, errs)
 	}
-	checkBackup(t, dst2)
+	backupCheck(t, dst2)
 
 	// An existing destination is kept unless --force.
-	if code, _, errs := runCLI("backup", "--db", src, dst2); code != 1 || !strings.Contains(errs, "--force") {
+	if code, _, errs := backupCLI("backup", "--db", src, dst2); code != 1 || !strings.Contains(errs, "--force") {
 		t.Errorf("existing destination: code %d, err %q", code, errs)
 	}
-	if code, _, errs := runCLI("backup", "--db", src, "--force", dst2); code != 0 {
+	if code, _, errs := backupCLI("backup", "--db", src, "--force", dst2); code != 0 {
 		t.Errorf("--force: code %d, err %q", code, errs)
 	}
 
 	// An unwritable destination.
-	if code, _, errs := runCLI("backup", "--db", src, filepath.Join(dir, "missing", "b.db")); code != 1 || !strings.Contains(errs, "exists and is writable") {
+	if code, _, errs := backupCLI("backup", "--db", src, filepath.Join(dir, "missing", "b.db")); code != 1 || !strings.Contains(errs, "exists and is writable") {
 		t.Errorf("unwritable destination: code %d, err %q", code, errs)
 	}
 	// No such store.
-	if code, _, errs := runCLI("backup", "--db", filepath.Join(dir, "nope.db"), filepath.Join(dir, "b3.db")); code != 1 || !strings.Contains(errs, "no store at") {
+	if code, _, errs := backupCLI("backup", "--db", filepath.Join(dir, "nope.db"), filepath.Join(dir, "b3.db")); code != 1 || !strings.Contains(errs, "no store at") {
 		t.Errorf("missing store: code %d, err %q", code, errs)
 	}
 	// Usage.
-	if code, _, errs := runCLI("backup"); code != 2 || !strings.Contains(errs, "usage: packline-agent backup") {
+	if code, _, errs := backupCLI("backup"); code != 2 || !strings.Contains(errs, "usage: packline-agent backup") {
 		t.Errorf("no FILE: code %d, err %q", code, errs)
 	}
 }
@@ -89,14 +90,14 @@ func TestBackupVerb(t *testing.T) {
 func TestBackupVerbWhileAgentRuns(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "packline.db")
-	seedStore(t, src)
+	backupSeed(t, src)
 	running, err := store.Open(src, store.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer running.Close()
 	dst := filepath.Join(dir, "b.db")
-	code, _, errs := runCLI("backup", "--db", src, "--timeout", "100ms", dst)
+	code, _, errs := backupCLI("backup", "--db", src, "--timeout", "100ms", dst)
 	if code != 1 {
 		t.Fatalf("backup of a locked store: code %d, err %q", code, errs)
 	}
@@ -110,7 +111,7 @@ func TestBackupVerbWhileAgentRuns(t *testing.T) {
 	}
 }
 
-func checkBackup(t *testing.T, path string) {
+func backupCheck(t *testing.T, path string) {
 	t.Helper()
 	db, err := store.Open(path, store.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
@@ -132,4 +133,3 @@ func checkBackup(t *testing.T, path string) {
 	}
 }
 
-func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }

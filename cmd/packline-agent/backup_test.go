@@ -132,4 +132,3 @@ func backupCheck(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
-

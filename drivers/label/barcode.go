@@ -47,14 +47,16 @@ func (r *Renderer) Prepare(ctx context.Context, pdf []byte, spec Spec, wantTrack
 	if err != nil {
 		return nil, err
 	}
-	found, err := DecodeBarcode(bm)
+	ok := false
+	found, err := decodeBarcodes(bm, func(text string) bool {
+		ok = TrackingMatches(text, want)
+		return ok
+	})
 	if err != nil {
 		return nil, fmt.Errorf("prepare label: %w", err)
 	}
-	for _, f := range found {
-		if TrackingMatches(f, want) {
-			return bm, nil
-		}
+	if ok {
+		return bm, nil
 	}
 	return nil, fmt.Errorf("prepare label: %w", &UnreadableError{Want: want, Found: found})
 }
@@ -82,6 +84,12 @@ func TrackingMatches(decoded, tracking string) bool {
 // or vertical, and returns their texts without duplicates, in the order
 // found. No barcode is not an error: the result is empty.
 func DecodeBarcode(b *raster.Bitmap) ([]string, error) {
+	return decodeBarcodes(b, func(string) bool { return false })
+}
+
+// decodeBarcodes is DecodeBarcode stopping as soon as stop returns true
+// for a newly found text.
+func decodeBarcodes(b *raster.Bitmap, stop func(text string) bool) ([]string, error) {
 	if b == nil {
 		return nil, errors.New("decode barcode: no bitmap")
 	}
@@ -91,12 +99,20 @@ func DecodeBarcode(b *raster.Bitmap) ([]string, error) {
 	img := b.Image()
 	var found []string
 	seen := map[string]bool{}
-	for _, g := range []*image.Gray{img, rotateCW(img)} {
+	for turn := 0; turn < 2; turn++ {
+		g := img
+		if turn == 1 {
+			g = rotateCW(img) // vertical barcodes
+		}
 		for _, band := range bands(g.Rect) {
 			text, ok := decodeCode128(g, band)
-			if ok && !seen[text] {
-				seen[text] = true
-				found = append(found, text)
+			if !ok || seen[text] {
+				continue
+			}
+			seen[text] = true
+			found = append(found, text)
+			if stop(text) {
+				return found, nil
 			}
 		}
 	}

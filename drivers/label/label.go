@@ -209,12 +209,16 @@ func (r *Renderer) Rasterize(ctx context.Context, pdf []byte, spec Spec) (*Resul
 	if r.isClosed() {
 		return nil, fmt.Errorf("render label: %w", ErrClosed)
 	}
+	start := time.Now()
 	res, err := r.withInstance(ctx, func(inst pdfium.Pdfium) (*Result, error) {
 		return renderPage(inst, pdf, dpi, cw, ch, r.conv)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("render label: %w", err)
 	}
+	r.log.Debug("label rendered", "dpi", spec.DPI, "width", cw, "height", ch,
+		"pages", res.Pages, "rotated", res.Rotated, "cropped", res.Cropped, "scale", res.Scale,
+		"took", time.Since(start))
 	if res.Pages > 1 {
 		msg := fmt.Sprintf("the PDF has %d pages; only page 1 is the label and was printed — check the other pages are not labels too", res.Pages)
 		res.Warnings = append(res.Warnings, msg)
@@ -231,6 +235,9 @@ func (r *Renderer) withInstance(ctx context.Context, fn func(pdfium.Pdfium) (*Re
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("wait for a pdf renderer: %w", ctxErr)
+		}
+		if r.isClosed() {
+			return nil, ErrClosed
 		}
 		return nil, fmt.Errorf("get a pdf renderer: %w", err)
 	}

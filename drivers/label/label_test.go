@@ -1,6 +1,7 @@
 package label
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/go-pdf/fpdf"
 
 	"github.com/packline/packline/drivers/raster"
 )
@@ -393,6 +396,29 @@ func TestTrackingMatches(t *testing.T) {
 	}
 }
 
+func TestDecodeBarcodeFindsEvery(t *testing.T) {
+	pdf := makePDF(t, testLabel{tracking: tracking, second: "ORD-576460752303"})
+	b, err := renderer(t).Render(context.Background(), pdf, Spec{DPI: 203})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeBarcode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{tracking: true, "ORD-576460752303": true}
+	for _, g := range got {
+		delete(want, g)
+	}
+	if len(want) != 0 {
+		t.Errorf("read %q, missing %v", got, want)
+	}
+	// Prepare accepts the label whichever barcode carries the tracking.
+	if _, err := renderer(t).Prepare(context.Background(), pdf, Spec{DPI: 203}, "ORD-576460752303"); err != nil {
+		t.Errorf("Prepare with the second barcode: %v", err)
+	}
+}
+
 func TestDecodeBarcodeBlank(t *testing.T) {
 	got, err := DecodeBarcode(raster.New(812, 1218))
 	if err != nil || len(got) != 0 {
@@ -486,5 +512,47 @@ func TestPreviewPNG(t *testing.T) {
 	}
 	if _, err := PreviewPNG(nil, 100); err == nil {
 		t.Error("nil bitmap: no error")
+	}
+}
+
+// A label placed in the corner of a huge page is found and printed at true
+// size; content spread over the huge page is shrunk to fit whole.
+func TestRenderOversizedPage(t *testing.T) {
+	r := renderer(t)
+	// 1.5 x 1.5 m: far more than the probe render's pixel budget at 300 dpi.
+	big := func(spread bool) []byte {
+		pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 1500, Ht: 1500}})
+		pdf.SetAutoPageBreak(false, 0)
+		pdf.AddPage()
+		drawLabel(t, pdf, testLabel{tracking: tracking}, 105, 148)
+		if spread {
+			pdf.SetFillColor(0, 0, 0)
+			pdf.Rect(1400, 1400, 90, 90, "F")
+		}
+		var out bytes.Buffer
+		if err := pdf.Output(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	res, err := r.Rasterize(context.Background(), big(false), Spec{DPI: 300})
+	if err != nil {
+		t.Fatalf("label in a corner: %v", err)
+	}
+	if res.Scale != 1 || !res.Cropped {
+		t.Errorf("label in a corner: scale %v cropped %v, want true size, cropped", res.Scale, res.Cropped)
+	}
+	checkTracking(t, res.Bitmap, tracking)
+
+	res, err = r.Rasterize(context.Background(), big(true), Spec{DPI: 203})
+	if err != nil {
+		t.Fatalf("spread content: %v", err)
+	}
+	if res.Scale > 0.1 {
+		t.Errorf("spread content: scale %v, want the 1.5 m square shrunk below 0.1", res.Scale)
+	}
+	box := ink(res.Bitmap)
+	if box.Dx() < 790 || box.Dx() > 812 || box.Dy() < 790 || box.Dy() > 812 {
+		t.Errorf("spread content: ink %v, want a square about 812 dots wide", box)
 	}
 }

@@ -27,6 +27,8 @@ type testLabel struct {
 	pages int
 	// blank leaves page 1 empty.
 	blank bool
+	// second adds a second Code 128 barcode lower on the page.
+	second string
 	// password encrypts the PDF with a user password.
 	password string
 }
@@ -87,9 +89,29 @@ func drawLabel(t testing.TB, pdf *fpdf.Fpdf, l testLabel, w, h float64) {
 	pdf.SetFillColor(160, 160, 160)
 	pdf.Rect(8, 32, 30, 12, "F")
 
-	bc, err := code128.Encode(l.tracking)
+	bx, by, bh, barsW := drawBarcode(t, pdf, "bars", l.tracking, w, 50, 25, l.landscape)
+	if l.damaged {
+		pdf.SetFillColor(255, 255, 255)
+		// A band a third of the barcode wide, all the way down: no scan
+		// line crosses a complete symbol.
+		pdf.Rect(bx+barsW/3, by-1, barsW/3, bh+2, "F")
+	}
+	pdf.SetFont("Courier", "B", 12)
+	pdf.Text(bx, by+bh+6, l.tracking)
+	if l.second != "" {
+		drawBarcode(t, pdf, "bars2", l.second, w, 100, 15, false)
+	}
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.Text(8, h-8, "Order 576460752303423488 - Package 1")
+}
+
+// drawBarcode draws text as Code 128 centred across a page w mm wide at
+// height y, modules 3 dots of a 203 dpi printer wide.
+func drawBarcode(t testing.TB, pdf *fpdf.Fpdf, name, text string, w, y, height float64, landscape bool) (bx, by, bh, barsW float64) {
+	t.Helper()
+	bc, err := code128.Encode(text)
 	if err != nil {
-		t.Fatalf("encode %q: %v", l.tracking, err)
+		t.Fatalf("encode %q: %v", text, err)
 	}
 	modules := bc.Bounds().Dx()
 	img := image.NewGray(image.Rect(0, 0, modules, 1))
@@ -101,22 +123,13 @@ func drawLabel(t testing.TB, pdf *fpdf.Fpdf, l testLabel, w, h float64) {
 		t.Fatal(err)
 	}
 	moduleMM := 3 * 25.4 / 203
-	barsW := float64(modules) * moduleMM
-	bx, by, bh := (w-barsW)/2, 50.0, 25.0
-	if l.landscape {
+	barsW = float64(modules) * moduleMM
+	bx, by, bh = (w-barsW)/2, y, height
+	if landscape {
 		by, bh = 45, 22
 	}
 	opts := fpdf.ImageOptions{ImageType: "PNG"}
-	pdf.RegisterImageOptionsReader("bars", opts, &buf)
-	pdf.ImageOptions("bars", bx, by, barsW, bh, false, opts, 0, "")
-	if l.damaged {
-		pdf.SetFillColor(255, 255, 255)
-		// A band a third of the barcode wide, all the way down: no scan
-		// line crosses a complete symbol.
-		pdf.Rect(bx+barsW/3, by-1, barsW/3, bh+2, "F")
-	}
-	pdf.SetFont("Courier", "B", 12)
-	pdf.Text(bx, by+bh+6, l.tracking)
-	pdf.SetFont("Helvetica", "", 8)
-	pdf.Text(8, h-8, "Order 576460752303423488 - Package 1")
+	pdf.RegisterImageOptionsReader(name, opts, &buf)
+	pdf.ImageOptions(name, bx, by, barsW, bh, false, opts, 0, "")
+	return bx, by, bh, barsW
 }

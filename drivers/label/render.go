@@ -67,11 +67,18 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 	if err != nil {
 		return nil, err
 	}
-	ink := inkBox(probe, conv)
+	exact := pk == k
+	// A reduced probe averages thin light strokes into faint grey: count
+	// any tone as content there, so nothing is cut that prints at full
+	// resolution.
+	minDark, pad := uint8(whiteBelow), inkPad
+	if !exact {
+		minDark, pad = 1, inkPad+2
+	}
+	ink := inkBox(probe, conv, minDark)
 	if ink.Empty() {
 		return nil, fmt.Errorf("%w: page 1 has nothing dark enough to print (a blank or white-on-white page; check the label in a PDF viewer)", ErrBlankPage)
 	}
-	exact := pk == k
 	pw, ph := probe.Rect.Dx(), probe.Rect.Dy()
 
 	var content *image.Gray
@@ -81,7 +88,7 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 		content = probe
 
 	default:
-		ink = ink.Inset(-inkPad).Intersect(probe.Rect)
+		ink = ink.Inset(-pad).Intersect(probe.Rect)
 		// Ink size at printer resolution.
 		iw := float64(ink.Dx()) * k / pk
 		ih := float64(ink.Dy()) * k / pk
@@ -121,7 +128,7 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 	}
 	if content.Rect.Dx() > cw || content.Rect.Dy() > ch {
 		// A pixel of rounding: trim white, never ink.
-		if b := inkBox(content, conv); !b.Empty() {
+		if b := inkBox(content, conv, whiteBelow); !b.Empty() {
 			content = cropAround(content, b, cw, ch)
 		}
 	}
@@ -182,15 +189,16 @@ func renderGray(inst pdfium.Pdfium, page requests.Page, crop *requests.RenderPag
 	return dst, nil
 }
 
-// inkBox returns the bounding box of the pixels that would print.
-func inkBox(g *image.Gray, conv *converter) image.Rectangle {
+// inkBox returns the bounding box of the pixels at least minDark dark
+// (after gamma); with whiteBelow, the pixels that would print.
+func inkBox(g *image.Gray, conv *converter, minDark uint8) image.Rectangle {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	minX, minY, maxX, maxY := w, h, -1, -1
 	for y := 0; y < h; y++ {
 		row := g.Pix[y*g.Stride : y*g.Stride+w]
 		first := -1
 		for x, l := range row {
-			if conv.darkness[l] >= whiteBelow {
+			if conv.darkness[l] >= minDark {
 				first = x
 				break
 			}
@@ -200,7 +208,7 @@ func inkBox(g *image.Gray, conv *converter) image.Rectangle {
 		}
 		last := first
 		for x := w - 1; x > first; x-- {
-			if conv.darkness[row[x]] >= whiteBelow {
+			if conv.darkness[row[x]] >= minDark {
 				last = x
 				break
 			}

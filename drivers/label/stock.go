@@ -37,11 +37,18 @@ func dotsPerInch(dpi int) (float64, error) {
 	return 0, fmt.Errorf("printer resolution %d dpi is not supported: use 203, 300 or 600", dpi)
 }
 
-// isoStock holds ISO A sizes in millimetres, portrait.
-var isoStock = map[string][2]float64{
-	"A5": {148, 210},
-	"A6": {105, 148},
-	"A7": {74, 105},
+// isoStock returns the portrait size in millimetres of an ISO A stock
+// name.
+func isoStock(name string) (w, h float64, ok bool) {
+	switch strings.ToUpper(name) {
+	case "A5":
+		return 148, 210, true
+	case "A6":
+		return 105, 148, true
+	case "A7":
+		return 74, 105, true
+	}
+	return 0, 0, false
 }
 
 // stockInches parses a stock name into width and height in inches.
@@ -50,8 +57,8 @@ func stockInches(stock string) (w, h float64, err error) {
 	if s == "" {
 		s = DefaultStock
 	}
-	if mm, ok := isoStock[strings.ToUpper(s)]; ok {
-		return mm[0] / 25.4, mm[1] / 25.4, nil
+	if wmm, hmm, ok := isoStock(s); ok {
+		return wmm / 25.4, hmm / 25.4, nil
 	}
 	unit := 1.0
 	lower := strings.ToLower(s)

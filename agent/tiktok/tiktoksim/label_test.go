@@ -185,3 +185,30 @@ func diff(a, b float64) float64 {
 	}
 	return b - a
 }
+
+func TestLabelPDFNonLatinAddress(t *testing.T) {
+	l := testLabel()
+	l.ShipTo = []string{"José Müller", "Straße 5 — 東京 🚚", "Zürich, ZH 8001"}
+	b, err := LabelPDF(l)
+	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("non-Latin address: %v", err)
+	}
+}
+
+func FuzzLabelPDF(f *testing.F) {
+	f.Add("9400111899223197428490", "USPS", "J***n D***e", "Dallas, TX 75202")
+	f.Add("1Z999AA10123456784", "", "", "")
+	f.Add("", "UPS", "x", "y")
+	f.Fuzz(func(t *testing.T, tracking, carrier, name, city string) {
+		b, err := LabelPDF(Label{TrackingNumber: tracking, Carrier: carrier, ShipTo: []string{name, city}, From: []string{city}})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Fatal("not a PDF")
+		}
+	})
+}

@@ -405,6 +405,14 @@ func (in *Intake) fetchProducts(ctx context.Context, ids map[string]bool) (int, 
 			if err := tx.PutProduct(p); err != nil {
 				return err
 			}
+			for code, sku := range p.Barcodes {
+				// A code the catalogue holds but that is no valid
+				// barcode is skipped, not fatal: the SKU can still be
+				// scanned by its seller SKU.
+				if err := tx.PutBarcode(code, sku, 1); err != nil {
+					in.log.Warn("catalogue barcode skipped", "product", p.ID, "sku", sku, "code", code, "err", err)
+				}
+			}
 			n++
 		}
 		return nil

@@ -226,3 +226,24 @@ func itoa(i int) string {
 		}
 	}
 }
+
+func TestPullIndexesCatalogueBarcodes(t *testing.T) {
+	r := newRig(t, 30)
+	if _, err := r.in.Pull(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, c := range r.sim.Catalog() {
+		var sku string
+		err := r.db.View(func(tx *store.Tx) error { var err error; sku, _, err = tx.LookupBarcode(c.GTIN); return err })
+		if err == nil {
+			found++
+			if sku != c.SKUID {
+				t.Errorf("barcode %s maps to %s, want %s", c.GTIN, sku, c.SKUID)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no catalogue barcode reached the store")
+	}
+}

@@ -328,4 +328,7 @@ type Product struct {
 	Height    string    `json:"height,omitempty"`
 	DimUnit   string    `json:"dim_unit,omitempty"`
 	FetchedAt time.Time `json:"fetched_at"`
+	// Barcodes maps the codes printed on the product's SKUs (GTIN, EAN,
+	// UPC, ISBN from the catalogue) to the SKU id, so a packer can scan them.
+	Barcodes map[string]string `json:"barcodes,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/packline/packline/agent/order"
 )
 
@@ -232,7 +233,7 @@ func TestProductAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := order.Product{ID: "1729592969712203000", Weight: 566_990_463, Length: "10", Width: "8", Height: "4", DimUnit: "INCH", FetchedAt: e.clock.Now().UTC()}
-	if p != want {
+	if !cmp.Equal(p, want, cmpopts.EquateEmpty()) {
 		t.Errorf("Product = %+v, want %+v", p, want)
 	}
 	if _, err := e.client.Product(context.Background(), "1729592969712203000"); err != nil {
@@ -279,3 +280,24 @@ func TestProductUnits(t *testing.T) {
 }
 
 var errAny = errors.New("any error")
+
+func TestProductBarcodes(t *testing.T) {
+	data := `{"id":"p1","package_weight":{"value":"250","unit":"GRAM"},"skus":[
+		{"id":"s1","seller_sku":"RED-L","identifier_code":{"code":"0012345678905","type":"EAN"}},
+		{"id":"s2","seller_sku":"RED-M","identifier_code":{"code":" 012345678912 ","type":"UPC"}},
+		{"id":"s3","seller_sku":"RED-S"},
+		{"id":"","identifier_code":{"code":"999","type":"UPC"}}]}`
+	p, err := decodeProduct([]byte(data), "p1", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"0012345678905": "s1", "012345678912": "s2"}
+	if len(p.Barcodes) != len(want) {
+		t.Fatalf("Barcodes = %v, want %v", p.Barcodes, want)
+	}
+	for code, sku := range want {
+		if p.Barcodes[code] != sku {
+			t.Errorf("Barcodes[%s] = %q, want %q", code, p.Barcodes[code], sku)
+		}
+	}
+}

@@ -18,6 +18,17 @@ type productData struct {
 	ProductTypes      []string           `json:"product_types"`
 	PackageWeight     *productWeight     `json:"package_weight"`
 	PackageDimensions *productDimensions `json:"package_dimensions"`
+	SKUs              []productSKU       `json:"skus"`
+}
+
+// productSKU is one SKU of a product with the code printed on it.
+type productSKU struct {
+	ID             string `json:"id"`
+	SellerSKU      string `json:"seller_sku"`
+	IdentifierCode *struct {
+		Code string `json:"code"`
+		Type string `json:"type"`
+	} `json:"identifier_code"`
 }
 
 type productWeight struct {
@@ -84,6 +95,15 @@ func (p productData) domain(id string, now time.Time) (order.Product, error) {
 			return order.Product{}, fmt.Errorf("product %s: %w", p.ID, err)
 		}
 		out.Length, out.Width, out.Height, out.DimUnit = string(d.Length), string(d.Width), string(d.Height), du
+	}
+	for _, sku := range p.SKUs {
+		if sku.ID == "" || sku.IdentifierCode == nil || strings.TrimSpace(sku.IdentifierCode.Code) == "" {
+			continue
+		}
+		if out.Barcodes == nil {
+			out.Barcodes = map[string]string{}
+		}
+		out.Barcodes[strings.TrimSpace(sku.IdentifierCode.Code)] = sku.ID
 	}
 	return out, nil
 }

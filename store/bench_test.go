@@ -33,11 +33,12 @@ func benchOrders(prefix string, n int) []order.Order {
 }
 
 // BenchmarkPutOrders measures bulk intake: 20,000 new orders per run through
-// PutOrders into a real file (target >= 20,000 orders/s).
+// PutOrders into a real file (target >= 20,000 orders/s), then the same
+// orders again through a merge, as the next poll does.
 func BenchmarkPutOrders(b *testing.B) {
 	const n = 20000
 	var total int
-	var elapsed, cpu time.Duration
+	var elapsed, merged, cpu time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		e := newEnv(b)
@@ -56,10 +57,25 @@ func BenchmarkPutOrders(b *testing.B) {
 		}
 		total += w
 		b.StopTimer()
+		// The next poll brings the same orders again: the merge keeps local
+		// progress and takes the upstream status.
+		for j := range in {
+			in[j].Status = order.StatusCancelled
+		}
+		start = time.Now()
+		w, err = db.PutOrders(in, func(old *order.Order, inc order.Order) (order.Order, bool) {
+			old.Status = inc.Status
+			return *old, true
+		})
+		merged += time.Since(start)
+		if err != nil || w != n {
+			b.Fatalf("PutOrders merge = %d, %v", w, err)
+		}
 		db.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "orders/s")
+	b.ReportMetric(float64(total)/merged.Seconds(), "merge-orders/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(total), "cpu-us/order")
 }
 

@@ -30,6 +30,10 @@ type QueueOptions struct {
 	// printer is offline or in error (defaults 1 s and 30 s); the wait
 	// doubles from RetryMin up to RetryMax.
 	RetryMin, RetryMax time.Duration
+	// PollEvery, if set, asks the printer for its status this often while
+	// no job is waiting, so QueueState shows a fault (paper out, head
+	// open, unplugged) before the next label needs the printer.
+	PollEvery time.Duration
 	// OnChange, if set, is called (from the queue's goroutine, without
 	// locks held) after every change of QueueState.
 	OnChange func(QueueState)
@@ -37,8 +41,10 @@ type QueueOptions struct {
 
 // QueueState is what the station UI and the metrics show.
 type QueueState struct {
-	// Depth is the number of jobs waiting, the one being sent included.
-	Depth int
+	// Depth is the number of jobs waiting, the one being sent included;
+	// Pending lists their IDs, oldest first.
+	Depth   int
+	Pending []string
 	// Oldest is when the oldest waiting job was queued.
 	Oldest time.Time
 	// Printer is the printer's last known state; PrinterError is set when
@@ -360,6 +366,10 @@ func (q *Queue) State() QueueState {
 
 func (q *Queue) refreshLocked() {
 	q.state.Depth = len(q.pending)
+	q.state.Pending = make([]string, len(q.pending))
+	for i, s := range q.pending {
+		q.state.Pending[i] = s.id
+	}
 	q.state.Oldest = time.Time{}
 	if len(q.pending) > 0 {
 		q.state.Oldest = q.pending[0].queued
@@ -445,12 +455,23 @@ func (q *Queue) Run(ctx context.Context) error {
 		}
 		q.mu.Unlock()
 		if head == nil {
+			var poll <-chan time.Time
+			var t *time.Timer
+			if q.opt.PollEvery > 0 {
+				t = time.NewTimer(q.opt.PollEvery)
+				poll = t.C
+			}
 			select {
 			case <-q.kick:
-				continue
+			case <-poll:
+				q.poll(ctx)
 			case <-ctx.Done():
 				return nil
 			}
+			if t != nil {
+				t.Stop()
+			}
+			continue
 		}
 		err := q.send(ctx, head)
 		if ctx.Err() != nil {
@@ -483,6 +504,30 @@ func (q *Queue) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// poll refreshes the printer's state while the queue is idle.
+func (q *Queue) poll(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, max(q.opt.PollEvery, 10*time.Second))
+	defer cancel()
+	st, err := q.p.Status(ctx)
+	if ctx.Err() != nil && err != nil {
+		return
+	}
+	q.mu.Lock()
+	switch {
+	case errors.Is(err, ErrNoStatus):
+		q.state.PrinterError = ""
+	case err != nil:
+		q.state.Printer, q.state.PrinterError = Status{}, err.Error()
+	case !st.Ready:
+		q.state.Printer, q.state.PrinterError = st, (&NotReadyError{Status: st}).Error()
+	default:
+		q.state.Printer, q.state.PrinterError = st, ""
+	}
+	s := q.state
+	q.mu.Unlock()
+	q.changed(s)
 }
 
 // send tries the job once.

@@ -255,3 +255,37 @@ func TestSpoolRoundTrip(t *testing.T) {
 		t.Fatal("damaged image accepted")
 	}
 }
+
+func TestQueuePollsIdlePrinter(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	q, err := NewQueue(p, QueueOptions{SpoolDir: t.TempDir(), PollEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := make(chan QueueState, 100)
+	q.opt.OnChange = func(s QueueState) {
+		select {
+		case changes <- s:
+		default:
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go q.Run(ctx)
+	sim.SetFault(printersim.FaultHeadOpen)
+	for s := range changes {
+		if strings.Contains(s.PrinterError, "head open") && !s.Printer.Ready {
+			break
+		}
+	}
+	sim.SetFault(printersim.FaultNone)
+	for s := range changes {
+		if s.PrinterError == "" && s.Printer.Ready {
+			break
+		}
+	}
+	if sim.Jobs() != 0 || q.State().Depth != 0 {
+		t.Fatal("polling printed something")
+	}
+}

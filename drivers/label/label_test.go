@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/packline/packline/agent/tiktok/tiktoksim"
 	"github.com/packline/packline/drivers/raster"
 )
 
@@ -58,11 +60,26 @@ func renderer(tb testing.TB) *Renderer {
 
 const tracking = "TT1234567890US"
 
-// tiktokPDF is an A6 label laid out like TikTok's: a frame 4 mm inside
-// the page edges, header, addresses and a Code 128 tracking barcode.
+// tiktokPDF is the simulator's A6 TikTok Shop shipping label: a frame
+// 4 mm inside the page edges, header band, addresses and a Code 128
+// tracking barcode.
 func tiktokPDF(tb testing.TB) []byte {
 	tb.Helper()
-	return makePDF(tb, testLabel{tracking: tracking, framed: true})
+	pdf, err := tiktoksim.LabelPDF(tiktoksim.Label{
+		TrackingNumber: tracking,
+		Carrier:        "USPS",
+		Service:        "Ground Advantage",
+		OrderID:        "576460752303423488",
+		PackageID:      "1152921504606846976",
+		ShipTo:         []string{"Jane Doe", "1 Main St", "Springfield, IL 62701"},
+		From:           []string{"Packline Test Shop", "9 Dock Rd", "Reno, NV 89501"},
+		WeightText:     "1.20 lb",
+		Created:        time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		tb.Fatalf("tiktoksim.LabelPDF: %v", err)
+	}
+	return pdf
 }
 
 // ink returns the bounding box of the black dots.
@@ -131,7 +148,7 @@ func TestRenderTikTokLabelFits4x6(t *testing.T) {
 			}
 			// 97 x 140 mm of frame at the printer's resolution.
 			dpmm := map[int]float64{203: 203.0 / 25.4, 300: 304.5 / 25.4}[tc.dpi]
-			if w := float64(box.Dx()); w < 96*dpmm || w > 98*dpmm {
+			if w := float64(box.Dx()); w < 96*dpmm || w > 99*dpmm {
 				t.Errorf("ink width %v dots, want about %v (97 mm)", w, 97*dpmm)
 			}
 			checkTracking(t, b, tracking)

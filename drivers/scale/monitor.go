@@ -40,6 +40,8 @@ type Status struct {
 	// Connected reports an open scale that answers.
 	Connected bool
 	// Err says what is wrong, in words for the packer; empty when fine.
+	// It may be set while Connected when the scale itself reports an
+	// error (a zero error, an unknown command).
 	Err string
 	// Since is when Connected or Err last changed.
 	Since time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -329,6 +330,29 @@ func TestProbe(t *testing.T) {
 				t.Errorf("after probe read %s, want 2.00 lb", r)
 			}
 		})
+	}
+}
+
+func TestProbeHID(t *testing.T) {
+	dir := t.TempDir() + "/hidraw"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sim := scalesim.New("hidpos", scalesim.Options{Weight: "7.85", Unit: "lb", Dir: dir, Interval: 10 * time.Millisecond})
+	defer sim.Close()
+	path, err := sim.ServePTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := scale.Probe(context.Background(), path)
+	if err != nil || u.String() != "hidpos://"+path {
+		t.Fatalf("Probe = %s, %v; want hidpos://%s", u, err, path)
+	}
+	sim.SetFault(scalesim.FaultSilent)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := scale.Probe(ctx, path); !errors.Is(err, scale.ErrNoAnswer) {
+		t.Errorf("Probe of a silent HID device = %v, want ErrNoAnswer", err)
 	}
 }
 

@@ -233,6 +233,7 @@ type Label struct {
 func ParseFormat(cmds []Command) (*Label, error) {
 	l := &Label{Copies: 1}
 	var hx, hy, fx, fy int
+	baseline := false // ^FT places a graphic's bottom edge at y
 	for _, c := range cmds {
 		if c.Prefix != '^' {
 			continue
@@ -246,6 +247,7 @@ func ParseFormat(cmds []Command) (*Label, error) {
 			hx, hy = pair(c.Params)
 		case "FO", "FT":
 			fx, fy = pair(c.Params)
+			baseline = c.Code == "FT"
 		case "PQ":
 			if n := atoiDefault(firstField(c.Params), 1); n > 0 {
 				l.Copies = n
@@ -255,7 +257,11 @@ func ParseFormat(cmds []Command) (*Label, error) {
 			if err != nil {
 				return nil, err
 			}
-			l.Graphics = append(l.Graphics, Graphic{X: hx + fx, Y: hy + fy, Image: img})
+			y := hy + fy
+			if baseline {
+				y = max(0, y-img.Height)
+			}
+			l.Graphics = append(l.Graphics, Graphic{X: hx + fx, Y: y, Image: img})
 		case "FS":
 		default:
 			l.Other++

@@ -365,3 +365,17 @@ func TestParseHS(t *testing.T) {
 		t.Fatalf("round trip %+v, %v; want %+v", got, err, want)
 	}
 }
+
+func TestFieldOriginAndBaseline(t *testing.T) {
+	job := "^XA^PW32^LL20^LH8,2^FO8,1^GFA,2,2,1,FF:^FS^FT0,10^GFA,1,1,1,81^FS^XZ"
+	img, l, err := DecodeLabel([]byte(job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Graphics) != 2 || l.Graphics[0].X != 16 || l.Graphics[0].Y != 3 || l.Graphics[1].X != 8 || l.Graphics[1].Y != 11 {
+		t.Fatalf("graphics at %+v", l.Graphics)
+	}
+	if img.Width != 32 || img.Height != 20 || img.Row(3)[2] != 0xff || img.Row(4)[2] != 0xff || img.Row(11)[1] != 0x81 {
+		t.Fatalf("render %dx%d", img.Width, img.Height)
+	}
+}

@@ -209,9 +209,6 @@ func (m *Monitor) loop(ctx context.Context, sc Scale) error {
 			timeouts = 0
 			m.setState(true, "")
 			m.publish(r)
-			if streaming {
-				continue
-			}
 		case errors.As(err, &fe):
 			timeouts = 0
 			m.setState(true, fe.Error())
@@ -221,11 +218,11 @@ func (m *Monitor) loop(ctx context.Context, sc Scale) error {
 			if timeouts >= m.opt.MaxTimeouts {
 				return err
 			}
-			if streaming {
-				continue
-			}
 		default:
 			return err
+		}
+		if streaming {
+			continue // the next frame is already on its way
 		}
 		t := time.NewTimer(m.opt.Interval)
 		select {

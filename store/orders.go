@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/packline/packline/agent/order"
@@ -296,23 +298,43 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 	if len(seen) > 1 {
 		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i].key, keys[j].key) < 0 })
 	}
-	out := make([]order.Order, 0, len(keys))
-	for _, k := range keys {
+	vals := make([][]byte, len(keys))
+	for i, k := range keys {
 		if len(k.key) < 12 {
 			return nil, fmt.Errorf("%w: state index key %x is short", ErrCorrupt, k.key)
 		}
 		id := k.key[12:]
-		v := ob.orders.Get(id)
-		if v == nil {
+		if vals[i] = ob.orders.Get(id); vals[i] == nil {
 			return nil, fmt.Errorf("%w: the state index names order %q, which does not exist", ErrCorrupt, id)
 		}
-		o, err := decodeOrder(id, v)
-		if err != nil {
-			return nil, err
+	}
+	// The values stay mapped until the transaction ends; decode them on
+	// every core before returning.
+	decoded := make([]order.Order, len(keys))
+	errs := make([]error, len(keys))
+	decodeRange := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			decoded[i], errs[i] = decodeOrder(keys[i].key[12:], vals[i])
 		}
-		if o.State != k.state {
+	}
+	if workers := min(runtime.GOMAXPROCS(0), len(keys)/256); workers > 1 {
+		var wg sync.WaitGroup
+		per := (len(keys) + workers - 1) / workers
+		for lo := 0; lo < len(keys); lo += per {
+			wg.Go(func() { decodeRange(lo, min(lo+per, len(keys))) })
+		}
+		wg.Wait()
+	} else {
+		decodeRange(0, len(keys))
+	}
+	out := decoded[:0]
+	for i, o := range decoded {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if o.State != keys[i].state {
 			// A stale entry: the order is listed under its real state.
-			tx.db.log.Error("state index out of step; entry ignored", "order", o.ID, "index_state", k.state, "state", o.State)
+			tx.db.log.Error("state index out of step; entry ignored", "order", o.ID, "index_state", keys[i].state, "state", o.State)
 			continue
 		}
 		out = append(out, o)

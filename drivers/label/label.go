@@ -183,6 +183,9 @@ type Result struct {
 	// Warnings say what the operator should know, e.g. that pages after
 	// the first were not printed.
 	Warnings []string
+
+	// recycle asks for the instance to be dropped after this render.
+	recycle bool
 }
 
 // Render renders page 1 of pdf for spec: a bitmap exactly the size of the
@@ -228,8 +231,9 @@ func (r *Renderer) Rasterize(ctx context.Context, pdf []byte, spec Spec) (*Resul
 }
 
 // withInstance borrows a PDFium instance for fn. Cancelling ctx kills the
-// instance, which stops PDFium mid-render. Instances that failed, or have
-// served recycleEvery renders, are dropped instead of returned.
+// instance, which stops PDFium mid-render. Instances that crashed, failed
+// inside PDFium, rendered a huge page or have served recycleEvery renders
+// are dropped instead of returned.
 func (r *Renderer) withInstance(ctx context.Context, fn func(pdfium.Pdfium) (*Result, error)) (res *Result, err error) {
 	inst, err := r.pool.GetInstanceWithContext(ctx)
 	if err != nil {
@@ -254,14 +258,17 @@ func (r *Renderer) withInstance(ctx context.Context, fn func(pdfium.Pdfium) (*Re
 	}()
 	defer func() {
 		close(done)
+		crashed := false
 		if p := recover(); p != nil {
-			err = fmt.Errorf("pdf renderer crashed: %v (the PDF is probably damaged: download the label again)", p)
+			crashed = true
+			res, err = nil, fmt.Errorf("pdf renderer crashed: %v (the PDF is probably damaged: download the label again)", p)
 		}
 		n := r.renders.Add(1)
 		if !killed.CompareAndSwap(false, true) {
 			return // already killed by cancellation
 		}
-		if err != nil || n%recycleEvery == 0 {
+		var se *suspectError
+		if crashed || errors.As(err, &se) || (res != nil && res.recycle) || n%recycleEvery == 0 {
 			_ = inst.Kill()
 		} else {
 			_ = inst.Close()

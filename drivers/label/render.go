@@ -18,6 +18,19 @@ import (
 // rendered at the size it will print.
 const maxProbePixels = 16 << 20
 
+// bigPagePixels is the page size past which the instance that rendered
+// it is recycled: a 4x6 page at 600 dpi is 8.8 M pixels.
+const bigPagePixels = 12 << 20
+
+// suspectError marks a failure inside PDFium after the document opened:
+// the instance may be in a bad state and is not reused.
+type suspectError struct{ err error }
+
+func (e *suspectError) Error() string { return e.err.Error() }
+func (e *suspectError) Unwrap() error { return e.err }
+
+func suspect(err error) error { return &suspectError{err: err} }
+
 // inkPad is the margin in pixels kept around the ink when cropping, so
 // anti-aliased fringes are not cut.
 const inkPad = 1
@@ -34,7 +47,7 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 	}()
 	count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc.Document})
 	if err != nil {
-		return nil, fmt.Errorf("%w: count pages: %w", ErrNotPDF, err)
+		return nil, suspect(fmt.Errorf("%w: count pages: %w", ErrNotPDF, err))
 	}
 	if count.PageCount <= 0 {
 		return nil, fmt.Errorf("%w: nothing to print (download the label again)", ErrNoPages)
@@ -42,7 +55,7 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 	page := requests.Page{ByIndex: &requests.PageByIndex{Document: doc.Document, Index: 0}}
 	size, err := inst.GetPageSize(&requests.GetPageSize{Page: page})
 	if err != nil {
-		return nil, fmt.Errorf("%w: page 1 cannot be loaded: %w (the file is damaged: download the label again)", ErrNotPDF, err)
+		return nil, suspect(fmt.Errorf("%w: page 1 cannot be loaded: %w (the file is damaged: download the label again)", ErrNotPDF, err))
 	}
 	wPt, hPt := size.Width, size.Height
 	// 200 inches is far beyond any label; past it the page size is bogus.
@@ -52,6 +65,8 @@ func renderPage(inst pdfium.Pdfium, pdf []byte, dpi float64, canvasW, canvasH in
 
 	res := &Result{Pages: count.PageCount, Scale: 1}
 	k := dpi / 72 // dots per point
+	// A big page grows the instance's memory for good: drop it after.
+	res.recycle = wPt*hPt*k*k > bigPagePixels
 	// Turn the page when its orientation is the opposite of the stock's.
 	res.Rotated = (wPt > hPt && canvasW < canvasH) || (wPt < hPt && canvasW > canvasH)
 	cw, ch := canvasW, canvasH
@@ -175,12 +190,12 @@ func renderGray(inst pdfium.Pdfium, page requests.Page, crop *requests.RenderPag
 		RenderFlags: enums.FPDF_RENDER_FLAG_ANNOT | enums.FPDF_RENDER_FLAG_PRINTING,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: page 1 does not render: %w (the file is damaged: download the label again)", ErrNotPDF, err)
+		return nil, suspect(fmt.Errorf("%w: page 1 does not render: %w (the file is damaged: download the label again)", ErrNotPDF, err))
 	}
 	defer r.Cleanup()
 	src, ok := r.Result.RenderedImage.(*image.Gray)
 	if !ok || src == nil {
-		return nil, fmt.Errorf("pdfium returned a %T, want grey pixels", r.Result.RenderedImage)
+		return nil, suspect(fmt.Errorf("pdfium returned a %T, want grey pixels", r.Result.RenderedImage))
 	}
 	dst := image.NewGray(image.Rect(0, 0, src.Rect.Dx(), src.Rect.Dy()))
 	for y := 0; y < dst.Rect.Dy(); y++ {

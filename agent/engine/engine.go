@@ -1,8 +1,22 @@
 // Package engine runs the pack flow of every station: it claims orders,
 // verifies scanned units, checks the weight, buys the TikTok label off the
 // command path, prints it, and keeps each station's view current. Every
-// state change commits with its audit line and outbox event in one store
-// transaction; scanning, verifying and weighing never wait on the network.
+// state change commits with its audit line and a pack.record outbox event
+// in one store transaction; scanning, verifying and weighing never wait on
+// the network.
+//
+// A label is bought at most once: the intent is committed with the weighed
+// state, each attempt is committed before Create Packages is called, and
+// after any attempt (a crash, a timeout, an unclear answer) the order's
+// packages are read upstream before another may be made. Just before
+// buying, the order is re-read upstream; a cancelled order or one with a
+// pending cancel request is never labelled. Without a link the order is
+// staged and labelled, most urgent first, when TikTok answers again.
+//
+// Dispatch is confirmed by scanning the printed label's tracking number
+// (label_printed → dispatched). For the late-dispatch rate, an order counts
+// as dispatched when its label was bought: that is when TikTok sees it ready
+// to ship, which is what its dispatch deadline (rts_sla_time) measures.
 package engine
 
 import (
@@ -140,6 +154,8 @@ type station struct {
 	lastCheck *packing.Check
 	preview   []byte
 	devices   map[string]apitype.DeviceStatus
+	// restored ranks the order restore attached, see restorePriority.
+	restored int
 }
 
 // New builds an engine. It does no I/O: Run starts the workers and restores
@@ -279,8 +295,10 @@ func (e *Engine) restore() error {
 			continue
 		}
 		st.mu.Lock()
-		if st.orderID == "" || o.State != order.Staged {
-			st.orderID = o.ID
+		// An order the packer is working on wins over one whose label is
+		// in progress, which wins over a staged one.
+		if restorePriority(o.State) > st.restored {
+			st.orderID, st.restored = o.ID, restorePriority(o.State)
 		}
 		st.mu.Unlock()
 		switch o.State {
@@ -294,6 +312,16 @@ func (e *Engine) restore() error {
 		e.publishView(e.stations[id])
 	}
 	return nil
+}
+
+func restorePriority(s order.State) int {
+	switch {
+	case holdsStation(s):
+		return 3
+	case s == order.Staged:
+		return 1
+	}
+	return 2
 }
 
 // lockOrder serialises the label work on one order across the station

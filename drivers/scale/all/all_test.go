@@ -72,7 +72,7 @@ func TestEveryProtocolOverEveryTransport(t *testing.T) {
 		{"100.00", "g", "100.00"},
 		{"2.50", "kg", "2.50"},
 	}
-	for _, proto := range scalesim.Protocols {
+	for _, proto := range scalesim.Protocols() {
 		for tname, serve := range transports {
 			t.Run(proto+"/"+tname, func(t *testing.T) {
 				for _, w := range weights {
@@ -111,7 +111,7 @@ func TestFaultyLinesNeverMisread(t *testing.T) {
 		"glued":   {Glue: true},
 		"garbage": {Garbage: true},
 	}
-	for _, proto := range scalesim.Protocols {
+	for _, proto := range scalesim.Protocols() {
 		for fname, opt := range faults {
 			t.Run(proto+"/"+fname, func(t *testing.T) {
 				opt.Weight, opt.Unit, opt.Dir, opt.Interval = "3.75", "lb", t.TempDir(), 10*time.Millisecond
@@ -135,7 +135,7 @@ func TestFaultyLinesNeverMisread(t *testing.T) {
 }
 
 func TestTruncatedFramesNeverMisread(t *testing.T) {
-	for _, proto := range scalesim.Protocols {
+	for _, proto := range scalesim.Protocols() {
 		t.Run(proto, func(t *testing.T) {
 			sim := scalesim.New(proto, scalesim.Options{Weight: "12.5", Unit: "lb", Dir: t.TempDir(), Interval: 10 * time.Millisecond})
 			defer sim.Close()
@@ -205,7 +205,7 @@ func TestErrorFramesAreTypedErrors(t *testing.T) {
 }
 
 func TestOverAndUnderCapacity(t *testing.T) {
-	for _, proto := range scalesim.Protocols {
+	for _, proto := range scalesim.Protocols() {
 		t.Run(proto, func(t *testing.T) {
 			sim := scalesim.New(proto, scalesim.Options{Weight: "1.25", Unit: "lb", Dir: t.TempDir(), Interval: 10 * time.Millisecond})
 			defer sim.Close()

@@ -53,7 +53,7 @@ func init() {
 func open(_ context.Context, u deviceuri.URI, opt scale.Options) (scale.Scale, error) {
 	proto := u.Param("protocol", "nci")
 	if !known(proto) {
-		return nil, fmt.Errorf("device %s: protocol=%q: the simulator speaks %s", u, proto, strings.Join(Protocols, ", "))
+		return nil, fmt.Errorf("device %s: protocol=%q: the simulator speaks %s", u, proto, strings.Join(Protocols(), ", "))
 	}
 	motion, err := u.Duration("motion", 0)
 	if err != nil {
@@ -105,7 +105,7 @@ func open(_ context.Context, u deviceuri.URI, opt scale.Options) (scale.Scale, e
 }
 
 func known(p string) bool {
-	for _, k := range Protocols {
+	for _, k := range Protocols() {
 		if k == p {
 			return true
 		}

@@ -109,7 +109,9 @@ type Sim struct {
 }
 
 // Protocols lists the protocols a Sim speaks.
-var Protocols = []string{"nci", "scp02", "sma", "sics", "toledo8217", "toledocont", "hidpos"}
+func Protocols() []string {
+	return []string{"nci", "scp02", "sma", "sics", "toledo8217", "toledocont", "hidpos"}
+}
 
 // New returns a Sim speaking protocol. It starts nothing: call ServePTY,
 // ServeTCP or Conn.

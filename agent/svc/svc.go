@@ -274,10 +274,12 @@ func Run(opt Options) error {
 	if err != nil {
 		return exitError(fmt.Errorf("setting up the service: %w", err))
 	}
-	prog, err = NewProgram(opt, systemHandler(s))
+	sysLog := systemHandler(s)
+	prog, err = NewProgram(opt, sysLog)
 	if err != nil {
 		return exitError(fmt.Errorf("%w: %w", ErrPermanent, err))
 	}
+	prepareRun(sysLog)
 	go exitOnFailure(prog)
 	if err := s.Run(); err != nil {
 		return exitError(err)

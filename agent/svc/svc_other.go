@@ -38,3 +38,6 @@ func waitSignalOr(failed <-chan struct{}) {
 	case <-failed:
 	}
 }
+
+// prepareRun has nothing to do outside Windows.
+func prepareRun(slog.Handler) {}

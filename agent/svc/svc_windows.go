@@ -1,6 +1,7 @@
 package svc
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,7 +40,31 @@ func afterInstall() error {
 	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
 		return fmt.Errorf("setting recovery on non-crash failures: %w", err)
 	}
+	c, err := s.Config()
+	if err != nil {
+		return fmt.Errorf("reading the service configuration: %w", err)
+	}
+	if c.StartType == mgr.StartAutomatic && !c.DelayedAutoStart {
+		c.DelayedAutoStart = true
+		if err := s.UpdateConfig(c); err != nil {
+			return fmt.Errorf("setting delayed automatic start: %w", err)
+		}
+	}
 	return nil
+}
+
+// prepareRun runs under the service control manager before the agent
+// starts: a service registered by the MSI gets the same recovery actions as
+// one registered by "service install".
+func prepareRun(log slog.Handler) {
+	if service.Interactive() {
+		return
+	}
+	if err := afterInstall(); err != nil && log != nil {
+		r := slog.NewRecord(time.Now(), slog.LevelWarn, "could not set the service's restart policy", 0)
+		r.AddAttrs(slog.String("err", err.Error()))
+		_ = log.Handle(context.Background(), r)
+	}
 }
 
 // systemHandler forwards warnings and errors to the Windows Event Log.

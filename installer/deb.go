@@ -1,0 +1,223 @@
+package installer
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Deb describes the Debian package.
+type Deb struct {
+	Version string
+	Arch    string
+	// InstalledKB is the unpacked size in KiB.
+	InstalledKB int64
+}
+
+// Control returns DEBIAN/control.
+func (d Deb) Control() string {
+	return fmt.Sprintf(`Package: packline
+Version: %s
+Architecture: %s
+Maintainer: Packline <support@packline.dev>
+Section: misc
+Priority: optional
+Installed-Size: %d
+Depends: adduser, passwd, util-linux, libc6, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1
+Recommends: systemd, udev
+Homepage: https://github.com/packline/packline
+Description: packing-station agent and app for TikTok Shop warehouses
+ Packline pulls the TikTok Shop orders of a warehouse into a local store,
+ guides packers through scan, weigh and label at each station, buys the
+ TikTok shipping label with the measured weight and prints it on the
+ station's thermal printer. Packing goes on while the internet is down.
+ .
+ The package installs the packline-agent service (systemd, user packline),
+ udev rules for serial and USB HID scales and USB label printers, and the
+ Packline Station desktop app.
+`, debVersion(d.Version), d.Arch, d.InstalledKB)
+}
+
+// debVersion turns a git describe string into a Debian version: digits
+// first, no leading "v", no characters dpkg refuses.
+func debVersion(v string) string {
+	v = strings.TrimPrefix(v, "v")
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		v = "0.0~" + v
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '.', r == '+', r == '~':
+			return r
+		}
+		return '+'
+	}, v)
+}
+
+// Conffiles returns DEBIAN/conffiles.
+func Conffiles() string {
+	files, _ := Layout("linux")
+	var b strings.Builder
+	for _, f := range files {
+		if f.Conffile {
+			b.WriteString(f.Path + "\n")
+		}
+	}
+	return b.String()
+}
+
+// Postinst returns DEBIAN/postinst: the service account, ownership, the
+// data directory and token, udev, and the service (enabled and started on a
+// fresh install, restarted on upgrade when it was running).
+func Postinst() string {
+	return `#!/bin/sh
+set -e
+
+if [ "$1" = configure ]; then
+	if ! getent group packline >/dev/null; then
+		addgroup --system packline
+	fi
+	if ! getent passwd packline >/dev/null; then
+		adduser --system --ingroup packline --home /var/lib/packline --no-create-home \
+			--shell /usr/sbin/nologin --gecos "Packline agent" packline
+	fi
+	for g in dialout plugdev lp; do
+		if getent group "$g" >/dev/null; then
+			adduser packline "$g" >/dev/null
+		fi
+	done
+
+	install -d -m 0750 -o root -g packline /etc/packline
+	install -d -m 0750 -o packline -g packline /var/lib/packline
+	if [ ! -e /etc/packline/agent.toml ]; then
+		/usr/bin/packline-agent init --config /etc/packline/agent.toml --data-dir /var/lib/packline >/dev/null
+	fi
+	chown root:packline /etc/packline/agent.toml
+	chmod 0640 /etc/packline/agent.toml
+	# The data directory and the station token, as the service account.
+	runuser -u packline -- /usr/bin/packline-agent init --config /etc/packline/agent.toml >/dev/null || \
+		echo "packline: could not prepare the data directory; run: sudo -u packline packline-agent init" >&2
+
+	if command -v udevadm >/dev/null && [ -d /run/udev ]; then
+		udevadm control --reload-rules || true
+		udevadm trigger --subsystem-match=tty --subsystem-match=hidraw --subsystem-match=usbmisc || true
+	fi
+
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload
+		if [ -z "$2" ]; then
+			systemctl enable packline-agent.service
+			systemctl start packline-agent.service || \
+				echo "packline: the agent did not start; see: journalctl -u packline-agent" >&2
+		else
+			systemctl try-restart packline-agent.service || true
+			sleep 2
+			if systemctl is-failed --quiet packline-agent.service; then
+				echo "packline: packline-agent did not start after the upgrade and stays stopped." >&2
+				echo "packline: the reason is in: journalctl -u packline-agent -n 50" >&2
+				echo "packline: a copy of the store taken before any schema migration is in /var/lib/packline/backups" >&2
+			fi
+		fi
+	else
+		systemctl enable packline-agent.service >/dev/null 2>&1 || true
+	fi
+
+	if [ -z "$2" ]; then
+		cat <<'MSG'
+Packline is installed. Next:
+  1. Edit /etc/packline/agent.toml: the TikTok Shop app key and secret, the
+     authorisation code, the warehouse id, each station's scale and printer
+     URIs (packline-agent devices lists attached devices), and the boxes.
+  2. Check it:            sudo packline-agent check --config /etc/packline/agent.toml --devices
+  3. Restart the agent:   sudo systemctl restart packline-agent
+  4. Let each packer's login open the station:  sudo adduser <packer> packline
+MSG
+	fi
+fi
+exit 0
+`
+}
+
+// Prerm returns DEBIAN/prerm: the service stops before removal; on upgrade
+// it keeps running until postinst restarts it on the new binary.
+func Prerm() string {
+	return `#!/bin/sh
+set -e
+case "$1" in
+remove|deconfigure)
+	if [ -d /run/systemd/system ]; then
+		systemctl stop packline-agent.service || true
+	fi
+	systemctl disable packline-agent.service >/dev/null 2>&1 || true
+	;;
+esac
+exit 0
+`
+}
+
+// Postrm returns DEBIAN/postrm: purge removes the config and the data
+// (store, backups, labels, logs); remove keeps them.
+func Postrm() string {
+	return `#!/bin/sh
+set -e
+case "$1" in
+purge)
+	rm -rf /var/lib/packline /etc/packline
+	;;
+esac
+case "$1" in
+remove|purge)
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload || true
+	fi
+	if command -v udevadm >/dev/null && [ -d /run/udev ]; then
+		udevadm control --reload-rules || true
+	fi
+	;;
+esac
+exit 0
+`
+}
+
+// BuildDebTree writes the package tree for dpkg-deb --build: the Linux
+// layout (without the data directory, which postinst creates) and DEBIAN/.
+func BuildDebTree(root, agent, station, version string) error {
+	in := Installer{GOOS: "linux", Agent: agent, Station: station, PackageTree: true}
+	if err := in.Install(root); err != nil {
+		return err
+	}
+	var size int64
+	err := filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi, err := d.Info(); err == nil && !d.IsDir() {
+			size += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	meta := filepath.Join(root, "DEBIAN")
+	if err := os.MkdirAll(meta, 0o755); err != nil {
+		return err
+	}
+	for name, f := range map[string]struct {
+		body string
+		mode fs.FileMode
+	}{
+		"control":   {Deb{Version: version, Arch: "amd64", InstalledKB: (size + 1023) / 1024}.Control(), 0o644},
+		"conffiles": {Conffiles(), 0o644},
+		"postinst":  {Postinst(), 0o755},
+		"prerm":     {Prerm(), 0o755},
+		"postrm":    {Postrm(), 0o755},
+	} {
+		if err := writeFile(filepath.Join(meta, name), strings.NewReader(f.body), f.mode); err != nil {
+			return fmt.Errorf("writing DEBIAN/%s: %w", name, err)
+		}
+	}
+	return nil
+}

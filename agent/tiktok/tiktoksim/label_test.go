@@ -152,8 +152,8 @@ func renderPDF(t testing.TB, data []byte, dpi int) (*image.Gray, int, float64, f
 }
 
 func TestLabelPDFRendersAndScansAt203DPI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("PDFium start-up is slow")
+	if testing.Short() || raceEnabled {
+		t.Skip("PDFium start-up is slow (and slower under -race)")
 	}
 	l := testLabel()
 	data, err := LabelPDF(l)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tiktoksim
+
+const raceEnabled = false

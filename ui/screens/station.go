@@ -37,6 +37,9 @@ type Options struct {
 	Do func(func())
 	// QueueRows caps the queue rows shown (default 12).
 	QueueRows int
+	// ScanGap is the scan buffer's inter-key gap for keys that arrive
+	// while no field has the keyboard (default state.DefaultScanGap).
+	ScanGap time.Duration
 }
 
 // Station is the pack screen with the queue beside it. Build it with
@@ -46,6 +49,7 @@ type Station struct {
 	m    *state.Model
 	opts Options
 	win  fyne.Window
+	buf  *state.ScanBuffer
 
 	root fyne.CanvasObject
 
@@ -100,7 +104,10 @@ func NewStation(m *state.Model, opts Options) *Station {
 	if opts.QueueRows <= 0 {
 		opts.QueueRows = 12
 	}
-	s := &Station{m: m, opts: opts}
+	if opts.ScanGap == 0 {
+		opts.ScanGap = state.DefaultScanGap
+	}
+	s := &Station{m: m, opts: opts, buf: state.NewScanBuffer(opts.ScanGap)}
 	s.build()
 	s.Update(state.ChangeAll)
 	return s
@@ -188,10 +195,27 @@ func (s *Station) Content() fyne.CanvasObject { return s.root }
 // ScanEntry returns the scan field (for focus and tests).
 func (s *Station) ScanEntry() fyne.Focusable { return s.scan }
 
-// Attach shows the screen in w and focuses the scan field.
+// Attach shows the screen in w and focuses the scan field. Keys that
+// reach the window while nothing has the keyboard go through a scan
+// buffer, so a scan is not lost when focus is.
 func (s *Station) Attach(w fyne.Window) {
 	s.win = w
 	w.SetContent(s.root)
+	c := w.Canvas()
+	c.SetOnTypedRune(func(r rune) { s.buf.Rune(r, s.opts.Now()) })
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		switch k.Name {
+		case fyne.KeyReturn, fyne.KeyEnter, fyne.KeyTab:
+			code, ok := s.buf.Commit(s.opts.Now())
+			s.focusScan()
+			if ok {
+				s.submitScan(code)
+			}
+		default:
+			s.key(k.Name)
+			s.focusScan()
+		}
+	})
 	s.focusScan()
 }
 
@@ -312,13 +336,22 @@ func (s *Station) showOverride() {
 	d := dialog.NewForm("Lead override", "Override", "Cancel", items, func(ok bool) {
 		lead, why := strings.TrimSpace(s.overrideLead.Text), strings.TrimSpace(s.overrideWhy.Text)
 		s.override = nil
-		if ok {
+		valid := s.overrideLead.Validate() == nil && s.overrideWhy.Validate() == nil
+		switch {
+		case ok && valid:
 			s.send(apitype.Command{Kind: apitype.CmdOverride, Lead: lead, Reason: why})
+		case ok:
+			s.m.Notice = "Override not sent: give the lead's name and a reason."
+			s.Update(state.ChangeNotice)
 		}
 		s.focusScan()
 	}, s.win)
 	s.overrideLead.OnSubmitted = func(string) { s.win.Canvas().Focus(s.overrideWhy) }
-	s.overrideWhy.OnSubmitted = func(string) { d.Submit() }
+	s.overrideWhy.OnSubmitted = func(string) {
+		if s.overrideLead.Validate() == nil && s.overrideWhy.Validate() == nil {
+			d.Submit()
+		}
+	}
 	s.override = d
 	d.Resize(fyne.NewSize(640, 300))
 	d.Show()

@@ -157,8 +157,9 @@ func (m *Model) setDevice(d apitype.DeviceStatus) {
 }
 
 // ApplyResult records a command's outcome: a refused command leaves its
-// reason as the notice; an accepted one clears the notice and takes the
-// view it carries.
+// reason as the notice; an accepted one clears the notice. The view a
+// result carries is taken only when it is newer than the one shown: results
+// and events travel separately, and the event stream is authoritative.
 func (m *Model) ApplyResult(res apitype.Result, err error) Change {
 	switch {
 	case err != nil:
@@ -174,7 +175,7 @@ func (m *Model) ApplyResult(res apitype.Result, err error) Change {
 	}
 	c := ChangeNotice
 	m.Notice = ""
-	if res.View != nil && (res.View.Station == "" || res.View.Station == m.Station) {
+	if v := res.View; v != nil && (v.Station == "" || v.Station == m.Station) && v.UpdatedAt.After(m.View.UpdatedAt) {
 		m.View = *res.View
 		c |= ChangeView
 	}

@@ -184,9 +184,14 @@ func TestApplyResult(t *testing.T) {
 	if m.Notice != "No order or item 123" {
 		t.Errorf("notice %q", m.Notice)
 	}
-	v := apitype.StationView{Station: "S1", Phase: apitype.PhaseBoxing}
+	v := apitype.StationView{Station: "S1", Phase: apitype.PhaseBoxing, UpdatedAt: now}
 	if c := m.ApplyResult(apitype.Result{OK: true, View: &v}, nil); c&ChangeView == 0 || m.Notice != "" || m.View.Phase != apitype.PhaseBoxing {
 		t.Errorf("ok result: %b %+v", c, m)
+	}
+	// A result that arrives after a newer event does not turn the screen back.
+	m.View = apitype.StationView{Station: "S1", Phase: apitype.PhaseWeighing, UpdatedAt: now.Add(time.Second)}
+	if c := m.ApplyResult(apitype.Result{OK: true, View: &v}, nil); c&ChangeView != 0 || m.View.Phase != apitype.PhaseWeighing {
+		t.Errorf("stale result view applied: %+v", m.View)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/packline/packline/agent/order"
+	"github.com/packline/packline/drivers/raster"
 )
 
 // stampPrinter notes when the label bitmap reached the printer.
@@ -15,6 +16,19 @@ type stampPrinter struct{ at time.Time }
 func (p *stampPrinter) Print(ctx context.Context, j PrintJob) error {
 	p.at = time.Now()
 	return nil
+}
+
+// timedLabeler measures the time spent rendering.
+type timedLabeler struct {
+	l    Labeler
+	last time.Duration
+}
+
+func (t *timedLabeler) Prepare(ctx context.Context, pdf []byte, spec LabelSpec, want string) (*raster.Bitmap, error) {
+	start := time.Now()
+	b, err := t.l.Prepare(ctx, pdf, spec, want)
+	t.last = time.Since(start)
+	return b, err
 }
 
 // BenchmarkWeightToLabel measures the agent's time from an accepted stable
@@ -28,13 +42,15 @@ func BenchmarkWeightToLabel(b *testing.B) {
 	r := newSimRig(b, true, 0)
 	sp := &stampPrinter{}
 	r.e.stations["A"].dev.Printer = sp
+	tl := &timedLabeler{l: r.labeler}
+	r.e.labeler = tl
 	skus := r.skus(3)
 	// Warm the renderer and the connection.
 	id := r.addOrder(skus...)
 	r.pack(id)
 	r.settle(id)
 	b.ResetTimer()
-	var lat []float64
+	var lat, render, rest []float64
 	for range b.N {
 		for range batch {
 			id := r.addOrder(skus...)
@@ -54,13 +70,23 @@ func BenchmarkWeightToLabel(b *testing.B) {
 			if got := r.order(id).State; got != order.LabelPrinted {
 				b.Fatalf("state %s", got)
 			}
-			lat = append(lat, float64(sp.at.Sub(start).Microseconds())/1000)
+			total := sp.at.Sub(start)
+			lat = append(lat, ms(total))
+			render = append(render, ms(tl.last))
+			rest = append(rest, ms(total-tl.last))
 			r.must(scan(r.order(id).Label.TrackingNumber))
 		}
 	}
 	b.StopTimer()
-	sort.Float64s(lat)
-	b.ReportMetric(lat[len(lat)/2], "p50_ms")
-	b.ReportMetric(lat[(len(lat)*99)/100], "p99_ms")
+	for _, m := range []struct {
+		name string
+		v    []float64
+	}{{"", lat}, {"render_", render}, {"agent_", rest}} {
+		sort.Float64s(m.v)
+		b.ReportMetric(m.v[len(m.v)/2], m.name+"p50_ms")
+		b.ReportMetric(m.v[(len(m.v)*99)/100], m.name+"p99_ms")
+	}
 	b.ReportMetric(0, "ns/op")
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

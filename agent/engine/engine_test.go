@@ -12,6 +12,7 @@ import (
 
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
+	"github.com/packline/packline/agent/relay"
 	"github.com/packline/packline/store"
 )
 
@@ -595,5 +596,17 @@ func TestCollectors(t *testing.T) {
 	}
 	if got["packline_outbox_depth"] == 0 {
 		t.Error("outbox depth 0")
+	}
+}
+
+func TestLabelPurchaseHandlerBadPayload(t *testing.T) {
+	h := newHarness(t)
+	err := h.e.LabelPurchaseHandler()(h.ctx, relay.Event{ID: "e1", Kind: KindLabelPurchase, Payload: []byte(`{}`)})
+	if err == nil || err.Error() != "label.purchase event e1 has no order id: {}" {
+		t.Fatalf("err %v", err)
+	}
+	// An order that no longer exists acks.
+	if err := h.e.LabelPurchaseHandler()(h.ctx, relay.Event{ID: "e2", Payload: []byte(`{"order_id":"nope"}`)}); err != nil {
+		t.Fatalf("missing order: %v", err)
 	}
 }

@@ -364,3 +364,15 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"120", "0", "Wed, 25 Nov 2026 09:01:00 GMT", "", "-1", "1e9", "99999999999999999999"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, ok := parseRetryAfter(s, now); ok && d < 0 {
+			t.Fatalf("negative delay %v for %q", d, s)
+		}
+	})
+}

@@ -78,14 +78,19 @@ func SyncHandler(opt SyncOptions) (Handler, error) {
 	}, nil
 }
 
+// maxRetryAfter bounds a server's Retry-After.
+const maxRetryAfter = 24 * time.Hour
+
 // parseRetryAfter reads delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, true
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		// Clamp absurd values before they overflow; the relay caps the
+		// wait anyway.
+		return time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true

@@ -1,0 +1,378 @@
+package installer
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/packline/packline/agent/config"
+)
+
+func hasLines(t *testing.T, name, text string, lines ...string) {
+	t.Helper()
+	have := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	for _, l := range lines {
+		if !have[l] {
+			t.Errorf("%s lacks the line %q", name, l)
+		}
+	}
+}
+
+func TestSystemdUnit(t *testing.T) {
+	u := SystemdUnit(LinuxAgentBin, LinuxConfig)
+	hasLines(t, "unit", u,
+		"ExecStart=/usr/bin/packline-agent run --config /etc/packline/agent.toml",
+		"Restart=on-failure", "RestartSec=5", "RestartPreventExitStatus=3",
+		"User=packline", "Group=packline", "SupplementaryGroups=dialout plugdev lp",
+		"StateDirectory=packline", "StateDirectoryMode=0750", "ConfigurationDirectory=packline",
+		"NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+		"ReadWritePaths=/var/lib/packline", "After=network-online.target", "Wants=network-online.target",
+		"WantedBy=multi-user.target")
+	// The start limits belong in [Unit]; in [Service] systemd ignores them
+	// (kardianos/service #324).
+	unitSection := u[:strings.Index(u, "[Service]")]
+	hasLines(t, "[Unit]", unitSection, "StartLimitIntervalSec=60", "StartLimitBurst=10")
+	if strings.Contains(u, "RestartSec=120") || strings.Contains(u, "StartLimitInterval=5") {
+		t.Error("the unit carries kardianos's default restart settings")
+	}
+	tmpl := SystemdTemplate()
+	hasLines(t, "template", tmpl, "ExecStart={{Path | cmdEscape}}{{range Arguments}} {{. | cmd}}{{end}}", "ConditionFileIsExecutable={{Path | cmdEscape}}")
+	if strings.Contains(tmpl, "@") {
+		t.Error("the template has unreplaced placeholders")
+	}
+}
+
+func TestUdevRules(t *testing.T) {
+	r := UdevRules()
+	hasLines(t, "udev", r,
+		`SUBSYSTEM=="tty", KERNEL=="ttyUSB[0-9]*", GROUP="dialout", MODE="0660"`,
+		`SUBSYSTEM=="tty", KERNEL=="ttyACM[0-9]*", GROUP="dialout", MODE="0660"`,
+		`SUBSYSTEM=="usbmisc", KERNEL=="lp[0-9]*", GROUP="lp", MODE="0660"`)
+	for _, want := range []string{"0922:8003", "0922:8004", "0922:8009", "1446:6a73", "2474:0550", "2474:3550", "0eb8:f000", "0b67:555e", "7b7c:0100", "0d8f:0200"} {
+		v, p, _ := strings.Cut(want, ":")
+		rule := `SUBSYSTEM=="hidraw", ATTRS{idVendor}=="` + v + `", ATTRS{idProduct}=="` + p + `", GROUP="packline", MODE="0660"`
+		if !strings.Contains(r, rule) {
+			t.Errorf("udev rules lack the scale %s", want)
+		}
+	}
+	for i, l := range strings.Split(r, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") && strings.Count(l, `"`)%2 != 0 {
+			t.Errorf("line %d has unbalanced quotes: %s", i+1, l)
+		}
+	}
+}
+
+func TestDesktopEntries(t *testing.T) {
+	hasLines(t, "desktop", DesktopEntry(), "[Desktop Entry]", "Type=Application", "Name=Packline Station", "Exec=/usr/bin/packline-station", "Icon=packline-station", "Terminal=false")
+	hasLines(t, "autostart", AutostartEntry(), "[Desktop Entry]", "Exec=/usr/bin/packline-station", "X-GNOME-Autostart-enabled=true")
+	if !strings.HasPrefix(Icon(), "<svg") {
+		t.Error("the icon is not an SVG")
+	}
+	if path, err := exec.LookPath("desktop-file-validate"); err == nil {
+		f := filepath.Join(t.TempDir(), "packline-station.desktop")
+		os.WriteFile(f, []byte(DesktopEntry()), 0o644)
+		if out, err := exec.Command(path, f).CombinedOutput(); err != nil {
+			t.Errorf("desktop-file-validate: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestDefaultConfigLoads: the generated config is accepted as written, on
+// both systems, and names its data directory.
+func TestDefaultConfigLoads(t *testing.T) {
+	for _, tc := range []struct{ goos, dataDir string }{
+		{"linux", "/var/lib/packline"},
+		{"linux", "/srv/packline data"},
+		{"windows", `C:\ProgramData\Packline`},
+		{"windows", `D:\Packline Data`},
+	} {
+		text := DefaultConfig(tc.goos, tc.dataDir)
+		cfg, err := config.Parse([]byte(text))
+		if err != nil {
+			t.Errorf("%s %s: %v", tc.goos, tc.dataDir, err)
+			continue
+		}
+		if cfg.Agent.DataDir != tc.dataDir {
+			t.Errorf("%s: data_dir = %q, want %q", tc.goos, cfg.Agent.DataDir, tc.dataDir)
+		}
+		for _, section := range []string{"[agent]", "[log]", "[tiktok]", "[api]", "[store]", "[weight]", "[sync]", "[[station]]", "# [[box]]", "# [[barcode]]"} {
+			if !strings.Contains(text, "\n"+section+"\n") {
+				t.Errorf("%s: the default config lacks %s", tc.goos, section)
+			}
+		}
+	}
+}
+
+func TestLayout(t *testing.T) {
+	lin, err := Layout("linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		mode       fs.FileMode
+		owner, grp string
+		kind       Kind
+		conffile   bool
+	}{
+		LinuxAgentBin:   {0o755, "root", "root", Program, false},
+		LinuxStationBin: {0o755, "root", "root", Program, false},
+		LinuxUnit:       {0o644, "root", "root", Program, false},
+		LinuxUdevRules:  {0o644, "root", "root", Program, false},
+		LinuxDesktop:    {0o644, "root", "root", Program, false},
+		LinuxAutostart:  {0o644, "root", "root", Program, true},
+		LinuxConfig:     {0o640, "root", "packline", Config, true},
+		LinuxConfigDir:  {0o750, "root", "packline", ConfigDir, false},
+		LinuxDataDir:    {0o750, "packline", "packline", DataDir, false},
+	}
+	got := map[string]File{}
+	for _, f := range lin {
+		got[f.Path] = f
+	}
+	for p, w := range want {
+		f, ok := got[p]
+		if !ok {
+			t.Errorf("linux layout lacks %s", p)
+			continue
+		}
+		if f.Mode != w.mode || f.Owner != w.owner || f.Group != w.grp || f.Kind != w.kind || f.Conffile != w.conffile {
+			t.Errorf("%s: mode %o %s:%s kind %d conffile %v; want %o %s:%s kind %d conffile %v", p, f.Mode, f.Owner, f.Group, f.Kind, f.Conffile, w.mode, w.owner, w.grp, w.kind, w.conffile)
+		}
+	}
+	win, err := Layout("windows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]bool{}
+	for _, f := range win {
+		paths[f.Path] = true
+	}
+	for _, p := range []string{WindowsAgentExe, WindowsStationExe, WindowsConfig, WindowsDataDir} {
+		if !paths[p] {
+			t.Errorf("windows layout lacks %s", p)
+		}
+	}
+	if want := config.DefaultPaths("windows", "").Config; WindowsConfig != want {
+		t.Errorf("windows config %s, the agent's default is %s", WindowsConfig, want)
+	}
+	if want := config.DefaultPaths("linux", ""); LinuxConfig != want.Config || LinuxDataDir != want.DataDir {
+		t.Errorf("linux paths %s %s, the agent's defaults are %+v", LinuxConfig, LinuxDataDir, want)
+	}
+	if _, err := Layout("plan9"); err == nil {
+		t.Error("Layout(plan9) succeeded")
+	}
+}
+
+func writeBin(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mode(t *testing.T, p string) fs.FileMode {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+// TestInstallUpgradeUninstall: an upgrade replaces the program and keeps
+// the site's config and data; uninstall keeps them; purge removes them.
+func TestInstallUpgradeUninstall(t *testing.T) {
+	bins, root := t.TempDir(), t.TempDir()
+	in := Installer{GOOS: "linux", Agent: writeBin(t, bins, "agent1", "agent v1"), Station: writeBin(t, bins, "station1", "station v1")}
+	if err := in.Install(root); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := Layout("linux")
+	for _, f := range files {
+		if got := mode(t, HostPath(root, f.Path)); got != f.Mode {
+			t.Errorf("%s: mode %o, want %o", f.Path, got, f.Mode)
+		}
+	}
+	if got := readFile(t, HostPath(root, LinuxUnit)); got != SystemdUnit(LinuxAgentBin, LinuxConfig) {
+		t.Error("the installed unit differs from the generated one")
+	}
+	cfgPath := HostPath(root, LinuxConfig)
+	site := readFile(t, cfgPath) + "\n# site edit\n"
+	os.WriteFile(cfgPath, []byte(site), 0o640)
+	data := HostPath(root, LinuxDataDir+"/packline.db")
+	os.WriteFile(data, []byte("orders"), 0o600)
+
+	in.Agent, in.Station = writeBin(t, bins, "agent2", "agent v2"), writeBin(t, bins, "station2", "station v2")
+	if err := in.Install(root); err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if got := readFile(t, HostPath(root, LinuxAgentBin)); got != "agent v2" {
+		t.Errorf("agent after upgrade = %q", got)
+	}
+	if got := readFile(t, cfgPath); got != site {
+		t.Error("the upgrade changed the site's config")
+	}
+	if got := readFile(t, data); got != "orders" {
+		t.Error("the upgrade changed the data")
+	}
+	leftovers, _ := filepath.Glob(HostPath(root, "/usr/bin/.*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	if err := in.Uninstall(root, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		_, err := os.Stat(HostPath(root, f.Path))
+		if f.Kind == Program && err == nil {
+			t.Errorf("uninstall left %s", f.Path)
+		}
+		if f.Kind != Program && err != nil {
+			t.Errorf("uninstall removed %s: %v", f.Path, err)
+		}
+	}
+	if got := readFile(t, data); got != "orders" {
+		t.Error("uninstall lost the data")
+	}
+	if err := in.Install(root); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, cfgPath); got != site {
+		t.Error("a reinstall replaced the kept config")
+	}
+	if err := in.Uninstall(root, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(HostPath(root, f.Path)); err == nil {
+			t.Errorf("purge left %s", f.Path)
+		}
+	}
+	if err := in.Uninstall(root, true); err != nil {
+		t.Errorf("a second purge: %v", err)
+	}
+}
+
+func TestInstallWindowsTree(t *testing.T) {
+	bins, root := t.TempDir(), t.TempDir()
+	in := Installer{GOOS: "windows", Agent: writeBin(t, bins, "a.exe", "agent")}
+	if err := in.Install(root); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(root, "Program Files", "Packline", "packline-agent.exe")); got != "agent" {
+		t.Errorf("agent = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(root, "Program Files", "Packline", "packline-station.exe")); err == nil {
+		t.Error("the station was installed without a binary")
+	}
+	cfg := readFile(t, filepath.Join(root, "ProgramData", "Packline", "agent.toml"))
+	if !strings.Contains(cfg, `data_dir = 'C:\ProgramData\Packline'`) {
+		t.Error("the windows config does not name C:\\ProgramData\\Packline")
+	}
+	if err := (Installer{GOOS: "windows"}).Install(t.TempDir()); err == nil {
+		t.Error("Install without an agent binary succeeded")
+	}
+}
+
+func TestBuildDebTree(t *testing.T) {
+	bins, root := t.TempDir(), t.TempDir()
+	if err := BuildDebTree(root, writeBin(t, bins, "a", "agent"), writeBin(t, bins, "s", "station"), "v1.2.0-3-gabc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(HostPath(root, LinuxDataDir)); err == nil {
+		t.Error("the package tree holds the data directory; postinst creates it")
+	}
+	ctl := readFile(t, filepath.Join(root, "DEBIAN", "control"))
+	hasLines(t, "control", ctl, "Package: packline", "Version: 1.2.0+3+gabc", "Architecture: amd64")
+	if got := readFile(t, filepath.Join(root, "DEBIAN", "conffiles")); got != LinuxAutostart+"\n"+LinuxConfig+"\n" {
+		t.Errorf("conffiles = %q", got)
+	}
+	for _, s := range []string{"postinst", "prerm", "postrm"} {
+		p := filepath.Join(root, "DEBIAN", s)
+		if mode(t, p) != 0o755 || !strings.HasPrefix(readFile(t, p), "#!/bin/sh\nset -e\n") {
+			t.Errorf("%s is not an executable sh script", s)
+		}
+		if sh, err := exec.LookPath("sh"); err == nil {
+			if out, err := exec.Command(sh, "-n", p).CombinedOutput(); err != nil {
+				t.Errorf("%s: sh -n: %v\n%s", s, err, out)
+			}
+		}
+	}
+	post := readFile(t, filepath.Join(root, "DEBIAN", "postinst"))
+	for _, want := range []string{"adduser --system --ingroup packline", `for g in dialout plugdev lp`, "systemctl enable packline-agent.service", "systemctl try-restart packline-agent.service", "packline-agent init --config /etc/packline/agent.toml"} {
+		if !strings.Contains(post, want) {
+			t.Errorf("postinst lacks %q", want)
+		}
+	}
+	if rm := readFile(t, filepath.Join(root, "DEBIAN", "postrm")); !strings.Contains(rm, "purge)\n\trm -rf /var/lib/packline /etc/packline") || strings.Count(rm, "rm -rf") != 1 {
+		t.Error("postrm must remove the data on purge only")
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for in, want := range map[string]string{"v1.4.2": "1.4.2", "1.4.2-3-gabc": "1.4.2+3+gabc", "abc123-dirty": "0.0~abc123+dirty", "": "0.0~"} {
+		if got := debVersion(in); got != want {
+			t.Errorf("debVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"v1.4.2": "1.4.2", "v1.4.2-3-gabc": "1.4.2", "abc123": "0.0.42"} {
+		if got := MSIVersion(in, 42); got != want {
+			t.Errorf("MSIVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWxs(t *testing.T) {
+	if _, err := (MSI{Version: "dev", AgentExe: "a.exe"}).Wxs(); err == nil {
+		t.Error("a non-numeric MSI version was accepted")
+	}
+	src, err := MSI{Version: "1.2.3", AgentExe: "packline-agent.exe", StationExe: "packline-station.exe"}.Wxs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`Name="packline-agent" DisplayName="Packline agent"`, `Start="auto"`,
+		`Arguments="run --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;"`,
+		`<MajorUpgrade`, `UpgradeCode="` + MSIUpgradeCode + `"`, `<Shortcut Id="StationShortcut"`,
+		`ExeCommand="init --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;"`,
+		`EventLog\Application\packline-agent`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("wxs lacks %s", want)
+		}
+	}
+	agentOnly, _ := MSI{Version: "1.2.3", AgentExe: "packline-agent.exe"}.Wxs()
+	if strings.Contains(agentOnly, "Shortcut") || strings.Contains(agentOnly, "packline-station") {
+		t.Error("an agent-only MSI mentions the station")
+	}
+	wixl, err := exec.LookPath("wixl")
+	if err != nil {
+		t.Skip("wixl is not installed")
+	}
+	dir := t.TempDir()
+	writeBin(t, dir, "packline-agent.exe", "MZ")
+	writeBin(t, dir, "packline-station.exe", "MZ")
+	os.WriteFile(filepath.Join(dir, "p.wxs"), []byte(src), 0o644)
+	cmd := exec.Command(wixl, "-a", "x64", "-o", "p.msi", "p.wxs")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("wixl: %v\n%s", err, out)
+	}
+}

@@ -17,7 +17,9 @@ const (
 	RateLimit FaultKind = iota + 1
 	// ServerError answers HTTP 500 (or Fault.Status, e.g. 503), code 36009003.
 	ServerError
-	// Slow waits Fault.Delay before handling the request normally.
+	// Slow waits Fault.Delay before handling the request normally. The
+	// delay is on the way in: if the client gives up first, the request is
+	// never handled (use DropAfterSuccess for work done but unanswered).
 	Slow
 	// Reset closes the connection without answering.
 	Reset

@@ -1063,3 +1063,38 @@ func TestQPSLimit(t *testing.T) {
 		t.Errorf("another path was limited: code %d", r.Code)
 	}
 }
+
+func TestOfflineOverControlAPIComesBack(t *testing.T) {
+	_, c, _ := newTestSim(t, Options{Seed: 14})
+	resp, err := c.hc.Post(c.base+"/_sim/offline", "application/json", strings.NewReader(`{"seconds":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("offline: status %d", resp.StatusCode)
+	}
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	sawDown := false
+	for range 500 {
+		r, err := hc.Get(c.base + "/_sim/info")
+		if err != nil {
+			sawDown = true
+			break
+		}
+		r.Body.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !sawDown {
+		t.Fatal("the simulator never went offline")
+	}
+	for range 1000 {
+		r, err := hc.Get(c.base + "/_sim/info")
+		if err == nil {
+			r.Body.Close()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the simulator never came back online")
+}

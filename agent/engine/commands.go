@@ -239,11 +239,26 @@ func (e *Engine) claim(st *station, o *order.Order) error {
 		return nil
 	}
 	_, err := e.mutate(o.ID, func(o *order.Order) (*change, error) {
+		// Another station may have claimed it since it was read.
+		if o.State != order.Pulled {
+			by := "another station"
+			if o.Pack != nil {
+				by = "station " + o.Pack.Station
+			}
+			return nil, apiErr(apitype.ErrClaimed, "order %s was just opened at %s: scan another order", o.ID, by)
+		}
+		if ok, why := o.Packable(); !ok {
+			return nil, apiErr(apitype.ErrNotPackable, "order %s cannot be packed: %s", o.ID, why)
+		}
 		o.Pack = &order.Pack{Station: st.dev.ID, StartedAt: e.now(), Scanned: map[string]int{}}
 		o.Exception = nil
 		return &change{to: order.Claimed, station: st.dev.ID, actor: st.dev.ID, action: "claim"}, nil
 	})
 	if err != nil {
+		var ae *apitype.Error
+		if errors.As(err, &ae) {
+			return ae
+		}
 		return fmt.Errorf("claiming order %s: %w", o.ID, err)
 	}
 	st.open(o.ID, "")

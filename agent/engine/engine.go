@@ -89,6 +89,9 @@ type Options struct {
 	WeightTimeout time.Duration
 	// UpstreamTimeout bounds each label purchase step (default 30 s).
 	UpstreamTimeout time.Duration
+	// PrintTimeout bounds rendering and handing a label to the printer
+	// (default 30 s).
+	PrintTimeout time.Duration
 	// StagedRetry is how often staged orders are retried (default 30 s).
 	StagedRetry time.Duration
 	// QueueLimit caps the queue sent to stations (default 200).
@@ -187,6 +190,9 @@ func New(d Deps, o Options) (*Engine, error) {
 	}
 	if o.UpstreamTimeout <= 0 {
 		o.UpstreamTimeout = 30 * time.Second
+	}
+	if o.PrintTimeout <= 0 {
+		o.PrintTimeout = 30 * time.Second
 	}
 	if o.StagedRetry <= 0 {
 		o.StagedRetry = 30 * time.Second

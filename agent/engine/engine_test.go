@@ -610,3 +610,36 @@ func TestLabelPurchaseHandlerBadPayload(t *testing.T) {
 		t.Fatalf("missing order: %v", err)
 	}
 }
+
+func TestConcurrentClaimOneWins(t *testing.T) {
+	h := newHarness(t)
+	h.addOrder(testOrder("970"))
+	results := make(chan apitype.Result, 2)
+	for _, s := range []string{"A", "B"} {
+		go func() { results <- h.e.Do(h.ctx, s, scan("970")) }()
+	}
+	a, b := <-results, <-results
+	if a.OK == b.OK {
+		t.Fatalf("both or neither claimed: %+v %+v", a.Error, b.Error)
+	}
+	loser := a
+	if a.OK {
+		loser = b
+	}
+	if loser.Error.Code != apitype.ErrClaimed {
+		t.Errorf("loser error %+v", loser.Error)
+	}
+	o := h.order("970")
+	if o.State != order.Claimed || o.Pack == nil {
+		t.Fatalf("state %s", o.State)
+	}
+	claims := 0
+	for _, a := range h.audit("970") {
+		if a.Action == "claim" {
+			claims++
+		}
+	}
+	if claims != 1 {
+		t.Errorf("%d claims audited", claims)
+	}
+}

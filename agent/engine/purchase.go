@@ -440,6 +440,8 @@ func (e *Engine) printLabel(ctx context.Context, o *order.Order, reprint bool) e
 	}); err != nil {
 		return fail(fmt.Sprintf("the stored label PDF cannot be read: %v", err))
 	}
+	ctx, cancel := context.WithTimeout(ctx, e.opt.PrintTimeout)
+	defer cancel()
 	bmp, err := e.labeler.Prepare(ctx, pdf, st.dev.Label, o.Label.TrackingNumber)
 	if err != nil {
 		return fail(fmt.Sprintf("the label PDF could not be prepared for the printer: %v", err))

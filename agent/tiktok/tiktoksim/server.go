@@ -247,6 +247,7 @@ func (s *Sim) Info() Info {
 //	POST   /_sim/orders                     add an order (OrderSpec) → {"id"}
 //	POST   /_sim/orders/{id}/cancel         cancel it (buyer)
 //	POST   /_sim/orders/{id}/request_cancel buyer asks to cancel
+//	POST   /_sim/orders/{id}/collect        carrier pickup: IN_TRANSIT
 //	GET    /_sim/purchases                  {"total", "by_order"}
 //	GET    /_sim/faults                     pending faults
 //	POST   /_sim/faults                     inject {"path","kind","count","status","delay_ms","retry_after_s"}
@@ -303,14 +304,20 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		send(http.StatusOK, map[string]string{"id": id})
-	case m == "POST" && strings.HasPrefix(path, "/orders/") && (strings.HasSuffix(path, "/cancel") || strings.HasSuffix(path, "/request_cancel")):
+	case m == "POST" && strings.HasPrefix(path, "/orders/") && strings.Count(path, "/") == 3:
 		rest := strings.TrimPrefix(path, "/orders/")
 		id, action, _ := strings.Cut(rest, "/")
 		var err error
-		if action == "cancel" {
+		switch action {
+		case "cancel":
 			err = s.CancelOrder(id)
-		} else {
+		case "request_cancel":
 			err = s.RequestCancel(id)
+		case "collect":
+			err = s.Collect(id)
+		default:
+			fail(http.StatusNotFound, fmt.Errorf("no order action %q: use cancel, request_cancel or collect", action))
+			return
 		}
 		switch {
 		case errors.Is(err, ErrNotFound):

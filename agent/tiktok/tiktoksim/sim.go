@@ -527,6 +527,35 @@ func (s *Sim) RequestCancel(id string) error {
 	return nil
 }
 
+// Collect records the carrier's pickup scan: an AWAITING_COLLECTION order
+// becomes IN_TRANSIT and its packages FULFILLING.
+func (s *Sim) Collect(id string) error {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if !ok {
+		return fmt.Errorf("collect order %s: %w", id, ErrNotFound)
+	}
+	if o.w.Status != StatusAwaitingCollection {
+		return fmt.Errorf("collect order %s: it is %s; only AWAITING_COLLECTION orders are picked up", id, o.w.Status)
+	}
+	o.w.Status = StatusInTransit
+	o.w.UpdateTime = now.Unix()
+	for i := range o.w.LineItems {
+		li := &o.w.LineItems[i]
+		if li.PackageID != "" && li.CancelUser == "" {
+			li.DisplayStatus, li.PackageStatus = StatusInTransit, "FULFILLING"
+		}
+	}
+	for _, ref := range o.w.Packages {
+		if p := s.packages[ref.ID]; p != nil && p.w.PackageStatus != "CANCELLED" {
+			p.w.PackageStatus, p.w.PackageSubStatus, p.w.UpdateTime = "FULFILLING", "TTS", now.Unix()
+		}
+	}
+	return nil
+}
+
 // Order returns a copy of the order as the API would show it now.
 func (s *Sim) Order(id string) (Order, bool) {
 	now := s.Now()

@@ -1098,3 +1098,32 @@ func TestOfflineOverControlAPIComesBack(t *testing.T) {
 	}
 	t.Fatal("the simulator never came back online")
 }
+
+func TestCollectPutsOrderInTransit(t *testing.T) {
+	s, c, _ := newTestSim(t, Options{Seed: 15})
+	id, _ := s.AddOrder(OrderSpec{})
+	if err := s.Collect(id); err == nil {
+		t.Fatal("collected an order with no label")
+	}
+	o, _ := s.Order(id)
+	var created struct {
+		PackageID string `json:"package_id"`
+	}
+	c.ok("POST", "/fulfillment/202309/packages", nil, map[string]any{"order_id": id, "order_line_item_ids": lineIDs(o), "weight": Weight{"2", "POUND"}}, &created)
+	resp, err := c.hc.Post(c.base+"/_sim/orders/"+id+"/collect", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("collect: %d", resp.StatusCode)
+	}
+	o, _ = s.Order(id)
+	p, _ := s.Package(created.PackageID)
+	if o.Status != StatusInTransit || p.PackageStatus != "FULFILLING" {
+		t.Errorf("after pickup: order %s, package %s", o.Status, p.PackageStatus)
+	}
+	if err := s.CancelOrder(id); err == nil {
+		t.Error("cancelled an order in transit")
+	}
+}

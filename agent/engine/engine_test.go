@@ -643,3 +643,87 @@ func TestConcurrentClaimOneWins(t *testing.T) {
 		t.Errorf("%d claims audited", claims)
 	}
 }
+
+func TestRunLinkReturnDrainsStaged(t *testing.T) {
+	h := newHarness(t)
+	h.addOrder(testOrder("980"))
+	h.shop.inject("OrderDetail", fmt.Errorf("dial: %w", ErrOffline))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.e.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	h.packToVerified("980")
+	h.ok("A", weigh(850))
+	wait := func(want order.State) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for h.order("980").State != want {
+			select {
+			case <-h.pub.notify:
+			case <-deadline:
+				t.Fatalf("state %s, want %s", h.order("980").State, want)
+			}
+		}
+	}
+	wait(order.Staged)
+	if h.e.Link().Online {
+		t.Fatal("link still online after a dial failure")
+	}
+	h.e.SetLink(true, "")
+	wait(order.LabelPrinted)
+	if h.shop.purchased() != 1 {
+		t.Errorf("purchases %d", h.shop.purchased())
+	}
+}
+
+// feedScale sends readings to Watch.
+type feedScale struct {
+	fakeScale
+	readings []Reading
+}
+
+func (s *feedScale) Watch(ctx context.Context, fn func(Reading)) error {
+	for _, r := range s.readings {
+		fn(r)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func TestScaleReadingsStreamToStation(t *testing.T) {
+	h := newHarness(t)
+	fs := &feedScale{readings: []Reading{{Mass: 812 * order.Gram, Display: "1.79 lb", Stable: true}}}
+	h.e.stations["A"].dev.Scale = fs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.e.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.After(10 * time.Second)
+	for {
+		h.pub.mu.Lock()
+		var got *apitype.Reading
+		for _, ev := range h.pub.events {
+			if r, ok := ev.data.(apitype.Reading); ok && ev.station == "A" && ev.kind == apitype.EvReading {
+				got = &r
+			}
+		}
+		h.pub.mu.Unlock()
+		if got != nil {
+			if got.Grams != 812 || got.Display != "1.79 lb" || !got.Stable {
+				t.Fatalf("reading %+v", got)
+			}
+			return
+		}
+		select {
+		case <-h.pub.notify:
+		case <-deadline:
+			t.Fatal("no reading published")
+		}
+	}
+}

@@ -104,8 +104,19 @@ func (j faultJSON) fault() Fault {
 	return Fault{Path: j.Path, Kind: j.Kind, Count: j.Count, Status: j.Status, Delay: time.Duration(j.DelayMS) * time.Millisecond, RetryAfter: time.Duration(j.RetryAfterS) * time.Second}
 }
 
-// MarshalJSON encodes f as the control API does.
+// MarshalJSON encodes f as the control API does: {"path", "kind",
+// "count", "status", "delay_ms", "retry_after_s"}.
 func (f Fault) MarshalJSON() ([]byte, error) { return json.Marshal(f.toJSON()) }
+
+// UnmarshalJSON decodes the control API's form of a fault.
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	var j faultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*f = j.fault()
+	return nil
+}
 
 type activeFault struct {
 	f    Fault

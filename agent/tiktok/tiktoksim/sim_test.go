@@ -971,6 +971,13 @@ func TestControlAPI(t *testing.T) {
 	if st := post("/_sim/faults", map[string]any{"kind": "rate_limit", "count": 1, "path": "/order/"}, nil); st != 200 {
 		t.Errorf("inject: %d", st)
 	}
+	var listed []Fault
+	resp, _ = c.hc.Get(c.base + "/_sim/faults")
+	json.NewDecoder(resp.Body).Decode(&listed)
+	resp.Body.Close()
+	if len(listed) != 1 || listed[0].Kind != RateLimit || listed[0].Path != "/order/" || listed[0].RetryAfter != time.Second {
+		t.Errorf("listed faults = %+v", listed)
+	}
 	if st := post("/_sim/faults", map[string]any{"kind": "meteor"}, nil); st != 400 {
 		t.Errorf("bad kind: %d", st)
 	}

@@ -361,3 +361,19 @@ func TestMediaMatchesLabelCanvas(t *testing.T) {
 		t.Fatalf("300 dpi 4x6 = %dx%d, want 1218x1827", m.Width, m.Height)
 	}
 }
+
+func TestEPLOverTCP(t *testing.T) {
+	sim, addr := startSim(t, "epl")
+	p := open(t, "epl+tcp://"+addr)
+	img := randomLabel(14, 812, 1218)
+	if err := p.Print(testCtx(t), Job{ID: "e", Image: img, Copies: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sim.WaitLabels(testCtx(t), 1)
+	if err != nil || !bytes.Equal(got[0].Bits, img.Bits) {
+		t.Fatalf("epl label differs (%v)", err)
+	}
+	if _, err := p.Status(testCtx(t)); !errors.Is(err, ErrNoStatus) {
+		t.Fatalf("EPL status: %v, want ErrNoStatus", err)
+	}
+}

@@ -19,9 +19,6 @@ func openSim(uri deviceuri.URI, media Media, log *slog.Logger) (Printer, error) 
 	if err != nil {
 		return nil, err
 	}
-	if langName == "epl" {
-		return nil, fmt.Errorf("device %s: the simulated printer speaks zpl or tspl", uri)
-	}
 	tm, err := timeoutsFor(uri)
 	if err != nil {
 		return nil, err

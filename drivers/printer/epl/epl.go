@@ -4,10 +4,13 @@
 package epl
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 
 	"github.com/packline/packline/drivers/raster"
 )
@@ -172,4 +175,129 @@ func atoi(b []byte) int {
 		return 0
 	}
 	return n
+}
+
+// Scanner reads an EPL2 stream the way a printer does: LF-terminated
+// commands (CR ignored), GW data read by count, and a label printed at
+// each P command.
+type Scanner struct {
+	r      *bufio.Reader
+	width  int
+	height int
+	gws    []Graphic
+}
+
+// Graphic is one GW command's image (black = 1) and position.
+type Graphic struct {
+	X, Y  int
+	Image *raster.Bitmap
+}
+
+// NewScanner returns a scanner reading r.
+func NewScanner(r io.Reader) *Scanner {
+	return &Scanner{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Next returns the next printed label, or io.EOF at the end of the stream.
+func (s *Scanner) Next() (*Label, error) {
+	for {
+		c, err := s.r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		if c == '\r' || c == '\n' || c == ' ' {
+			continue
+		}
+		if c == 'G' {
+			if n, _ := s.r.Peek(1); len(n) == 1 && n[0] == 'W' {
+				s.r.ReadByte()
+				if err := s.graphic(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		line, err := s.r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if len(line) > 4096 {
+			return nil, errors.New("epl: command line longer than 4096 bytes")
+		}
+		args := strings.TrimRight(line, "\r\n")
+		switch c {
+		case 'N':
+			s.gws = nil
+		case 'q':
+			s.width = atoi([]byte(args))
+		case 'Q':
+			s.height = atoi([]byte(strings.SplitN(args, ",", 2)[0]))
+		case 'P':
+			n := atoi([]byte(strings.SplitN(args, ",", 2)[0]))
+			if n <= 0 {
+				return nil, fmt.Errorf("epl: P%q: want a positive quantity", args)
+			}
+			l, err := s.render(n)
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		}
+		if err == io.EOF {
+			return nil, io.ErrUnexpectedEOF
+		}
+	}
+}
+
+func (s *Scanner) graphic() error {
+	var n [4]int
+	for i := range n {
+		f, err := s.r.ReadString(',')
+		if err != nil || len(f) > 12 {
+			return errors.New("epl: GW needs x,y,rowbytes,rows,data")
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(f, ",")))
+		if err != nil || v < 0 || v > 1<<15 {
+			return fmt.Errorf("epl: GW parameter %q is not a number", f)
+		}
+		n[i] = v
+	}
+	if n[2] == 0 || n[3] == 0 || n[2]*n[3] > 16<<20 {
+		return fmt.Errorf("epl: GW of %dx%d bytes is empty or too large", n[2], n[3])
+	}
+	img := raster.New(n[2]*8, n[3])
+	if _, err := io.ReadFull(s.r, img.Bits); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	for i := range img.Bits {
+		img.Bits[i] = ^img.Bits[i]
+	}
+	s.gws = append(s.gws, Graphic{X: n[0], Y: n[1], Image: img})
+	return nil
+}
+
+func (s *Scanner) render(copies int) (*Label, error) {
+	w, h := s.width, s.height
+	if w <= 0 || h <= 0 {
+		for _, g := range s.gws {
+			w, h = max(w, g.X+g.Image.Width), max(h, g.Y+g.Image.Height)
+		}
+	}
+	if w <= 0 || h <= 0 || w > 8000 || h > 8000 {
+		return nil, fmt.Errorf("epl: label of %dx%d dots is empty or too large (set q and Q)", w, h)
+	}
+	img := raster.New(w, h)
+	for _, g := range s.gws {
+		for y := 0; y < g.Image.Height; y++ {
+			for x := 0; x < g.Image.Width; x++ {
+				if g.Image.Black(x, y) {
+					img.Set(g.X+x, g.Y+y, true)
+				}
+			}
+		}
+	}
+	return &Label{Image: img, Copies: copies}, nil
 }

@@ -74,3 +74,54 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestScannerMatchesDecode(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	var stream []byte
+	var want []*raster.Bitmap
+	for i := 0; i < 3; i++ {
+		img := raster.New(203, 101)
+		for k := 0; k < 2000; k++ {
+			img.Set(r.IntN(203), r.IntN(101), true)
+		}
+		job, err := Encode(img, EncodeOptions{Copies: i + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(stream, job...)
+		want = append(want, img)
+	}
+	s := NewScanner(bytes.NewReader(stream))
+	for i, img := range want {
+		l, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Copies != i+1 || !bytes.Equal(l.Image.Bits, img.Bits) {
+			t.Fatalf("label %d differs", i)
+		}
+	}
+	if _, err := s.Next(); err == nil {
+		t.Fatal("no end of stream")
+	}
+}
+
+func FuzzScanner(f *testing.F) {
+	img := raster.New(16, 4)
+	img.Set(3, 1, true)
+	job, _ := Encode(img, EncodeOptions{})
+	f.Add(job)
+	f.Add([]byte("\nN\nq812\nQ1218,24\nGW0,1,1,1,\x0f\nP1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := NewScanner(bytes.NewReader(b))
+		for {
+			l, err := s.Next()
+			if err != nil {
+				return
+			}
+			if err := l.Image.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,9 +1,9 @@
 // Package printersim is a thermal label printer on TCP for tests, demos and
-// benchmarks. It speaks ZPL II or TSPL byte for byte like a real printer:
-// one connection at a time (a second client waits in the listen backlog
-// until the first closes), ~HS, ~HQES and <ESC>!? answered, faults that
-// stop printing, and every printed label decoded from its ^GF or BITMAP
-// graphics, kept in memory and written as a PNG.
+// benchmarks. It speaks ZPL II, TSPL or EPL2 byte for byte like a real
+// printer: one connection at a time (a second client waits in the listen
+// backlog until the first closes), ~HS, ~HQES and <ESC>!? answered, faults
+// that stop printing, and every printed label decoded from its ^GF, BITMAP
+// or GW graphics, kept in memory and written as a PNG.
 package printersim
 
 import (
@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/packline/packline/drivers/printer/epl"
 	"github.com/packline/packline/drivers/printer/tspl"
 	"github.com/packline/packline/drivers/printer/zpl"
 	"github.com/packline/packline/drivers/raster"
@@ -69,7 +70,8 @@ type Options struct {
 	// Dir receives label-0001.png, label-0002.png, …; empty keeps labels in
 	// memory only.
 	Dir string
-	// Language is "zpl" (default) or "tspl".
+	// Language is "zpl" (default), "tspl" or "epl" (which answers no
+	// status queries, like the real ones over a one-way link).
 	Language string
 	// DPI is the head resolution, used to size TSPL labels: 203 (default),
 	// 300 or 600.
@@ -118,9 +120,9 @@ func New(opt Options) *Sim {
 // connections one at a time. It returns the address listened on.
 func (s *Sim) Start(addr string) (string, error) {
 	switch s.opt.Language {
-	case "zpl", "tspl":
+	case "zpl", "tspl", "epl":
 	default:
-		return "", fmt.Errorf("printersim: language %q: want zpl or tspl", s.opt.Language)
+		return "", fmt.Errorf("printersim: language %q: want zpl, tspl or epl", s.opt.Language)
 	}
 	if s.opt.Dir != "" {
 		if err := os.MkdirAll(s.opt.Dir, 0o755); err != nil {
@@ -187,10 +189,29 @@ func (s *Sim) acceptLoop(ln net.Listener) {
 // until it ends, printing what it receives and answering status queries on
 // rw. It returns nil at a clean end of stream.
 func (s *Sim) Serve(rw io.ReadWriter) error {
-	if s.opt.Language == "tspl" {
+	switch s.opt.Language {
+	case "tspl":
 		return s.serveTSPL(rw)
+	case "epl":
+		return s.serveEPL(rw)
 	}
 	return s.serveZPL(rw)
+}
+
+// serveEPL prints EPL2 labels; EPL2 has no status query to answer.
+func (s *Sim) serveEPL(r io.Reader) error {
+	sc := epl.NewScanner(r)
+	for {
+		l, err := sc.Next()
+		if err == io.EOF || (err != nil && isClosed(err)) {
+			return nil
+		}
+		if err != nil {
+			s.reject(err.Error())
+			return nil
+		}
+		s.print(l.Image)
+	}
 }
 
 func (s *Sim) serveZPL(rw io.ReadWriter) error {

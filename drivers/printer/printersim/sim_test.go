@@ -253,3 +253,11 @@ func FuzzServeTSPL(f *testing.F) {
 		_ = s.Serve(rw{bytes.NewReader(stream), io.Discard})
 	})
 }
+
+func FuzzServeEPL(f *testing.F) {
+	f.Add([]byte("\nN\nq812\nQ1218,24\nGW0,1,1,1,\x0f\nP1\n"))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		s := New(Options{Language: "epl"})
+		_ = s.Serve(rw{bytes.NewReader(stream), io.Discard})
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packline/packline/drivers/raster"
@@ -76,7 +77,8 @@ type Queue struct {
 	opt QueueOptions
 	log *slog.Logger
 
-	kick chan struct{}
+	kick    chan struct{}
+	running atomic.Bool
 
 	// spoolMu orders spool writes against the start-up scan, which
 	// removes the temporary files of writes a crash cut short.
@@ -440,8 +442,14 @@ func (q *Queue) load() error {
 	return nil
 }
 
-// Run sends queued jobs until ctx ends. Call it once, on its own goroutine.
+// Run sends queued jobs until ctx ends. Call it once, on its own
+// goroutine; a second concurrent Run is refused, since two senders could
+// print a job twice.
 func (q *Queue) Run(ctx context.Context) error {
+	if !q.running.CompareAndSwap(false, true) {
+		return errors.New("print queue: Run is already running for this queue")
+	}
+	defer q.running.Store(false)
 	if err := q.load(); err != nil {
 		return err
 	}

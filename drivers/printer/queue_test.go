@@ -289,3 +289,13 @@ func TestQueuePollsIdlePrinter(t *testing.T) {
 		t.Fatal("polling printed something")
 	}
 }
+
+func TestQueueRunOnce(t *testing.T) {
+	_, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	q, wait, _ := runQueue(t, p, t.TempDir())
+	wait("the first Run to start", func(QueueState) bool { return q.running.Load() })
+	if err := q.Run(testCtx(t)); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("second Run: %v", err)
+	}
+}

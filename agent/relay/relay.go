@@ -42,11 +42,31 @@ type Stats struct {
 // Store is the outbox as the relay needs it.
 type Store interface {
 	DueEvents(now time.Time, max int) ([]Event, error)
-	Ack(seq uint64) error
-	Retry(seq uint64, next time.Time, cause string) error
-	Dead(seq uint64, cause string) error
+	// Settle records the outcomes of delivered events in one transaction.
+	Settle(outcomes []Outcome) error
 	Stats() (Stats, error)
 }
+
+// Outcome is what became of one delivery attempt.
+type Outcome struct {
+	Seq uint64
+	// Action is Ack, Retry or Dead.
+	Action Action
+	// Next is when a retried event is due again.
+	Next time.Time
+	// Cause is the error of a retried or dead event.
+	Cause string
+}
+
+// Action is what the relay does with an event after a delivery attempt.
+type Action int
+
+// Actions.
+const (
+	Ack Action = iota + 1
+	Retry
+	Dead
+)
 
 // Handler delivers one event. A nil error acknowledges it; an error made
 // with Permanent gives up on it; RetryAfter asks for a retry no sooner than
@@ -182,23 +202,40 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			return handled, fmt.Errorf("reading due events: %w", err)
 		}
-		fresh := 0
+		// Outcomes of a batch commit together: one fsync per batch rather
+		// than per event. A crash before the commit redelivers the batch,
+		// which at-least-once delivery allows (receivers dedupe by id).
+		var outs []Outcome
 		for _, ev := range evs {
 			if ctx.Err() != nil {
-				return handled, nil
+				break
 			}
 			if seen[ev.Seq] {
 				continue
 			}
 			seen[ev.Seq] = true
-			fresh++
-			if err := r.deliver(ctx, ev); err != nil {
-				return handled, err
-			}
-			handled++
+			outs = append(outs, r.deliver(ctx, ev))
 		}
-		if fresh == 0 {
+		if len(outs) == 0 {
 			return handled, nil
+		}
+		if err := r.store.Settle(outs); err != nil {
+			return handled, fmt.Errorf("recording %d delivery outcomes: %w", len(outs), err)
+		}
+		handled += len(outs)
+		for _, o := range outs {
+			r.count(func(s *Stats) {
+				switch o.Action {
+				case Ack:
+					s.Delivered++
+				case Retry:
+					s.Retried++
+					s.LastError = o.Cause
+				case Dead:
+					s.Failed++
+					s.LastError = o.Cause
+				}
+			})
 		}
 	}
 	return handled, nil
@@ -215,8 +252,8 @@ func (r *Relay) Backoff(attempts int) time.Duration {
 	return time.Duration(r.opt.Jitter(int64(d) + 1))
 }
 
-// deliver hands one event to its handler and records the outcome.
-func (r *Relay) deliver(ctx context.Context, ev Event) error {
+// deliver hands one event to its handler and decides its outcome.
+func (r *Relay) deliver(ctx context.Context, ev Event) Outcome {
 	r.mu.Lock()
 	h := r.handlers[ev.Kind]
 	r.mu.Unlock()
@@ -232,31 +269,20 @@ func (r *Relay) deliver(ctx context.Context, ev Event) error {
 	var ra *retryAfterError
 	switch {
 	case err == nil:
-		if aerr := r.store.Ack(ev.Seq); aerr != nil {
-			return fmt.Errorf("acknowledging event %d: %w", ev.Seq, aerr)
-		}
-		r.count(func(s *Stats) { s.Delivered++ })
+		return Outcome{Seq: ev.Seq, Action: Ack}
 	case errors.As(err, &perm):
 		r.log.Error("event given up", "seq", ev.Seq, "kind", ev.Kind, "aggregate", ev.Aggregate, "err", err)
-		if derr := r.store.Dead(ev.Seq, err.Error()); derr != nil {
-			return fmt.Errorf("moving event %d to dead letters: %w", ev.Seq, derr)
-		}
-		r.count(func(s *Stats) { s.Failed++; s.LastError = err.Error() })
-	default:
-		wait := r.Backoff(ev.Attempts + 1)
-		if errors.As(err, &ra) && ra.after > wait {
-			wait = min(ra.after, r.opt.Cap)
-		}
-		if ctx.Err() != nil {
-			wait = 0
-		}
-		r.log.Info("event delivery will be retried", "seq", ev.Seq, "kind", ev.Kind, "aggregate", ev.Aggregate, "in", wait, "err", err)
-		if rerr := r.store.Retry(ev.Seq, r.opt.Now().Add(wait), err.Error()); rerr != nil {
-			return fmt.Errorf("rescheduling event %d: %w", ev.Seq, rerr)
-		}
-		r.count(func(s *Stats) { s.Retried++; s.LastError = err.Error() })
+		return Outcome{Seq: ev.Seq, Action: Dead, Cause: err.Error()}
 	}
-	return nil
+	wait := r.Backoff(ev.Attempts + 1)
+	if errors.As(err, &ra) && ra.after > wait {
+		wait = min(ra.after, r.opt.Cap)
+	}
+	if ctx.Err() != nil {
+		wait = 0
+	}
+	r.log.Info("event delivery will be retried", "seq", ev.Seq, "kind", ev.Kind, "aggregate", ev.Aggregate, "in", wait, "err", err)
+	return Outcome{Seq: ev.Seq, Action: Retry, Next: r.opt.Now().Add(wait), Cause: err.Error()}
 }
 
 // safeCall runs a handler, turning a panic into a permanent error so one bad

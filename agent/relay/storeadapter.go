@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/packline/packline/store"
@@ -26,16 +27,26 @@ func (s storeOutbox) DueEvents(now time.Time, max int) ([]Event, error) {
 	return out, err
 }
 
-func (s storeOutbox) Ack(seq uint64) error {
-	return s.db.Update(func(tx *store.Tx) error { return tx.AckEvent(seq) })
-}
-
-func (s storeOutbox) Retry(seq uint64, next time.Time, cause string) error {
-	return s.db.Update(func(tx *store.Tx) error { return tx.RetryEvent(seq, next, cause) })
-}
-
-func (s storeOutbox) Dead(seq uint64, cause string) error {
-	return s.db.Update(func(tx *store.Tx) error { return tx.DeadEvent(seq, cause) })
+func (s storeOutbox) Settle(outs []Outcome) error {
+	return s.db.Update(func(tx *store.Tx) error {
+		for _, o := range outs {
+			var err error
+			switch o.Action {
+			case Ack:
+				err = tx.AckEvent(o.Seq)
+			case Retry:
+				err = tx.RetryEvent(o.Seq, o.Next, o.Cause)
+			case Dead:
+				err = tx.DeadEvent(o.Seq, o.Cause)
+			default:
+				err = fmt.Errorf("event %d: unknown outcome %d", o.Seq, o.Action)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s storeOutbox) Stats() (Stats, error) {

@@ -145,11 +145,11 @@ func (d *device) submit(r *request) result {
 // Print implements Printer.
 func (d *device) Print(ctx context.Context, job Job) error {
 	if job.Image == nil {
-		return fmt.Errorf("job %q has no image", job.ID)
+		return fmt.Errorf("%w: job %q has no image", ErrBadJob, job.ID)
 	}
 	data, err := d.lang.encode(job.Image, max(job.Copies, 1), d.media)
 	if err != nil {
-		return fmt.Errorf("job %q for %s (%s at %d dpi): %w", job.ID, d.uri, d.media.Stock, d.media.DPI, err)
+		return fmt.Errorf("%w: job %q for %s (%s at %d dpi): %w", ErrBadJob, job.ID, d.uri, d.media.Stock, d.media.DPI, err)
 	}
 	return d.submit(&request{ctx: ctx, id: job.ID, data: data}).err
 }

@@ -81,6 +81,9 @@ var (
 	ErrUnreachable = errors.New("printer unreachable")
 	// ErrClosed reports use of a closed printer.
 	ErrClosed = errors.New("printer is closed")
+	// ErrBadJob reports a job that can never print as it is (no image, an
+	// image larger than the label): retrying will not help.
+	ErrBadJob = errors.New("job cannot be printed")
 )
 
 // NotReadyError is a printer that reported a fault; nothing was sent.

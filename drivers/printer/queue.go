@@ -59,8 +59,9 @@ type QueueState struct {
 	Printed     uint64
 	LastID      string
 	LastPrinted time.Time
-	// Damaged counts spool files that could not be read back; they are
-	// kept as *.damaged for inspection.
+	// Damaged counts spool files that could not be read back (kept as
+	// *.damaged) and jobs that can never print, such as an image larger
+	// than the label (kept as *.rejected); their waiters get the error.
 	Damaged int
 }
 
@@ -552,6 +553,13 @@ func (q *Queue) send(ctx context.Context, s *spooled) error {
 		return nil
 	}
 	err = q.p.Print(ctx, job)
+	if errors.Is(err, ErrBadJob) {
+		// It would block every job behind it forever: set it aside.
+		q.log.Error("job can never print: kept as .rejected", "job", s.id, "err", err)
+		os.Rename(s.path, s.path+".rejected")
+		q.finish(s, err, true)
+		return nil
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return err

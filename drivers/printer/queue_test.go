@@ -299,3 +299,25 @@ func TestQueueRunOnce(t *testing.T) {
 		t.Fatalf("second Run: %v", err)
 	}
 }
+
+func TestQueueSetsAsideJobThatCannotPrint(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	p := open(t, "zpl+tcp://"+addr)
+	dir := t.TempDir()
+	q, _, _ := runQueue(t, p, dir)
+	ctx := testCtx(t)
+	err := q.Print(ctx, Job{ID: "too-big", Image: raster.New(1000, 1400)})
+	if !errors.Is(err, ErrBadJob) || !strings.Contains(err.Error(), "1000x1400") {
+		t.Fatalf("err = %v, want ErrBadJob naming the size", err)
+	}
+	// The queue goes on with the next job.
+	if err := q.Print(ctx, Job{ID: "fine", Image: randomLabel(50, 812, 1218)}); err != nil {
+		t.Fatal(err)
+	}
+	if sim.Jobs() != 1 || q.State().Damaged != 1 {
+		t.Fatalf("jobs %d damaged %d", sim.Jobs(), q.State().Damaged)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.rejected")); len(m) != 1 {
+		t.Fatalf("rejected job not kept: %v", m)
+	}
+}

@@ -210,6 +210,44 @@ func (in *Intake) store(page []tiktok.Order, res *Result, products map[string]bo
 		return nil
 	}
 	now := in.opt.Now()
+	// The store consults the merge only for orders it holds, so decide here
+	// what an order not stored yet becomes: only an order waiting to ship is
+	// worth keeping, as pulled.
+	var known map[string]bool
+	if err := in.db.View(func(tx *store.Tx) error {
+		for _, o := range orders {
+			if o.Status == order.StatusAwaitingShipment {
+				continue
+			}
+			if _, err := tx.Order(o.ID); err == nil {
+				if known == nil {
+					known = map[string]bool{}
+				}
+				known[o.ID] = true
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reading stored orders: %w", err)
+	}
+	kept := orders[:0]
+	for _, o := range orders {
+		if o.Status != order.StatusAwaitingShipment && !known[o.ID] {
+			continue
+		}
+		if o.Status == order.StatusAwaitingShipment {
+			// As a new order; a stored one keeps its own state in Merge.
+			o, _, _ = Merge(nil, o, now)
+		}
+		kept = append(kept, o)
+	}
+	res.Skipped += len(orders) - len(kept)
+	orders = kept
+	if len(orders) == 0 {
+		return nil
+	}
 	var changes []Change
 	n, err := in.db.PutOrders(orders, func(old *order.Order, inc order.Order) (order.Order, bool) {
 		merged, keep, ch := Merge(old, inc, now)

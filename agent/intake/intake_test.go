@@ -247,3 +247,25 @@ func TestPullIndexesCatalogueBarcodes(t *testing.T) {
 		t.Error("no catalogue barcode reached the store")
 	}
 }
+
+// TestIncrementalPullSkipsUnknownOrdersNotAwaiting pins a bug: later pulls
+// search every status, and an ON_HOLD or cancelled order never stored before
+// was stored as pulled, offered to packers and refused at every claim.
+func TestIncrementalPullSkipsUnknownOrdersNotAwaiting(t *testing.T) {
+	r := newRig(t, 60)
+	ctx := context.Background()
+	for range 2 { // the second pull is incremental, over every status
+		if _, err := r.in.Pull(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.sim.Advance(time.Minute)
+	}
+	r.db.View(func(tx *store.Tx) error {
+		return tx.ForEachOrder(func(o *order.Order) error {
+			if ok, why := o.Packable(); !ok && o.State == order.Pulled {
+				t.Errorf("order %s stored as pulled but not packable: %s", o.ID, why)
+			}
+			return nil
+		})
+	})
+}

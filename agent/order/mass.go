@@ -57,7 +57,13 @@ func ParseMass(value, unit string) (Mass, error) {
 	if f > 9e15 || f < -9e15 {
 		return 0, errors.New("weight out of range")
 	}
-	n := new(big.Int).Quo(new(big.Int).Add(new(big.Int).Mul(v.Num(), big.NewInt(2)), v.Denom()), new(big.Int).Mul(v.Denom(), big.NewInt(2)))
+	// Round half away from zero: Quo truncates toward zero, so add half a
+	// unit of the value's own sign first.
+	half := new(big.Int).Set(v.Denom())
+	if v.Sign() < 0 {
+		half.Neg(half)
+	}
+	n := new(big.Int).Quo(new(big.Int).Add(new(big.Int).Mul(v.Num(), big.NewInt(2)), half), new(big.Int).Mul(v.Denom(), big.NewInt(2)))
 	return Mass(n.Int64()), nil
 }
 

@@ -18,6 +18,8 @@ func TestParseMassAndCeil(t *testing.T) {
 		{"0.001", "kg", Gram, "g", 0, "1"},
 		{"7.85", "lb", 3_560_700_105, "lb", 2, "7.85"},
 		{"0.0001", "g", 100, "g", 0, "1"},
+		{"-0.50", "kg", -500 * Gram, "g", 0, "-500"},
+		{"-1.25", "lb", -566_990_463, "lb", 2, "-1.25"},
 	}
 	for _, tt := range tests {
 		got, err := ParseMass(tt.value, tt.unit)

@@ -147,10 +147,10 @@ func (s *Sim) Start(addr string) (string, error) {
 		return "", fmt.Errorf("printersim: listen: %w", err)
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.ln != nil {
 		s.mu.Unlock()
 		ln.Close()
-		return "", errors.New("printersim: closed")
+		return "", errors.New("printersim: already started or closed")
 	}
 	s.ln = ln
 	s.mu.Unlock()

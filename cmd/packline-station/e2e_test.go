@@ -204,7 +204,9 @@ func TestStationPacksWithTheRealAgent(t *testing.T) {
 		t.Fatalf("order %s not in the simulator", id)
 	}
 	u.scan(id)
-	u.eventually("the order open", func() bool { return m.View.Order != nil && m.View.Order.ID == id && m.View.Phase == apitype.PhaseScanning })
+	u.eventually("the order open", func() bool {
+		return m.View.Order != nil && m.View.Order.ID == id && m.View.Phase == apitype.PhaseScanning
+	})
 
 	u.scan("NO-SUCH-CODE-42")
 	u.eventually("the alert", func() bool { return m.Alert != nil && m.Alert.Kind == apitype.AlertWrongItem })

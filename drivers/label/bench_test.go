@@ -54,6 +54,28 @@ func BenchmarkRenderScaled203(b *testing.B) {
 	benchRender(b, makePDF(b, testLabel{tracking: tracking, fullBleed: true}), Spec{DPI: 203})
 }
 
+// BenchmarkPrepare is render plus barcode read-back, what the pack flow
+// runs before printing, at 203 and 300 dpi.
+func BenchmarkPrepare(b *testing.B) {
+	r := renderer(b)
+	pdf := tiktokPDF(b)
+	for _, dpi := range []int{203, 300} {
+		b.Run(map[int]string{203: "203dpi", 300: "300dpi"}[dpi], func(b *testing.B) {
+			var ms []float64
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < batch; j++ {
+					t0 := time.Now()
+					if _, err := r.Prepare(context.Background(), pdf, Spec{DPI: dpi}, tracking); err != nil {
+						b.Fatal(err)
+					}
+					ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+				}
+			}
+			reportPercentiles(b, ms)
+		})
+	}
+}
+
 // BenchmarkDecodeBarcode is the read-back Prepare adds, at 203 and 300 dpi.
 func BenchmarkDecodeBarcode(b *testing.B) {
 	r := renderer(b)

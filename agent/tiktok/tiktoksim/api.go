@@ -675,17 +675,16 @@ type service struct {
 }
 
 var services = []service{
-	{"7208502187360519982", "USPS Ground Advantage", "7117858858072016686", "USPS", 20, 495, 55, 2, 5},
+	{"7208502187360519982", "USPS Ground Advantage", "7117858858072016686", "USPS", 70, 495, 55, 2, 5},
 	{"7208502187360519983", "UPS Ground", "7117859084911642370", "UPS", 150, 899, 42, 1, 5},
 	{"7208502187360519984", "FedEx Ground Economy", "7212608507307099909", "FedEx", 70, 799, 48, 2, 7},
 }
 
+// defaultService is what TikTok picks when the seller names no service:
+// USPS up to 20 lb, UPS above.
 func defaultService(lb float64) service {
-	switch {
-	case lb <= 1:
+	if lb <= 20 {
 		return services[0]
-	case lb <= 20:
-		return services[1]
 	}
 	return services[1]
 }

@@ -62,10 +62,7 @@ func LabelPDF(l Label) ([]byte, error) {
 		return nil, fmt.Errorf("label pdf: %w", err)
 	}
 	usable := labelWidthMM - 2*labelMarginMM
-	dots := int(usable / (float64(modules+2*quietModules) * dotMM))
-	if dots > maxModuleDots {
-		dots = maxModuleDots
-	}
+	dots := moduleDots(modules)
 	if dots < minModuleDots {
 		return nil, fmt.Errorf("label pdf: tracking number %q needs %d barcode modules, too many to print at least %.2f mm each on an A6 label; use a shorter tracking number", l.TrackingNumber, modules, minModuleDots*dotMM)
 	}
@@ -203,6 +200,14 @@ func LabelPDF(l Label) ([]byte, error) {
 		return nil, fmt.Errorf("label pdf: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// moduleDots is the widest whole number of 203 dpi dots per module (at most
+// maxModuleDots) that fits a symbol of the given modules and its quiet zones
+// on the label.
+func moduleDots(modules int) int {
+	usable := labelWidthMM - 2*labelMarginMM
+	return min(maxModuleDots, int(usable/(float64(modules+2*quietModules)*dotMM)))
 }
 
 // barcodeImage encodes tracking as Code 128 and returns a grayscale image

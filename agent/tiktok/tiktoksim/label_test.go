@@ -52,6 +52,12 @@ func TestBarcodeImageDecodes(t *testing.T) {
 		if got, want := img.Bounds().Dx(), (modules+2*quietModules)*barcodePixelsPerModule; got != want {
 			t.Errorf("%q: image width %d px, want %d (whole modules)", tn, got, want)
 		}
+		if tn == "9400111899223197428490" && moduleDots(modules) < 4 {
+			t.Errorf("USPS tracking number prints at %d dots per module, want at least 4 (0.5 mm)", moduleDots(modules))
+		}
+		if moduleDots(modules) < minModuleDots {
+			t.Errorf("%q prints at %d dots per module", tn, moduleDots(modules))
+		}
 		if got := decodeCode128(t, img); got != tn {
 			t.Errorf("barcode decodes to %q, want %q", got, tn)
 		}
@@ -118,7 +124,6 @@ func pdfiumInstance(t testing.TB) pdfium.Pdfium {
 	if err != nil {
 		t.Fatalf("pdfium instance: %v", err)
 	}
-	t.Cleanup(func() { inst.Close() })
 	return inst
 }
 
@@ -127,6 +132,7 @@ func pdfiumInstance(t testing.TB) pdfium.Pdfium {
 func renderPDF(t testing.TB, data []byte, dpi int) (*image.Gray, int, float64, float64) {
 	t.Helper()
 	inst := pdfiumInstance(t)
+	defer inst.Close()
 	doc, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
 	if err != nil {
 		t.Fatalf("pdfium cannot parse the label: %v", err)
@@ -155,7 +161,15 @@ func TestLabelPDFRendersAndScansAt203DPI(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("PDFium start-up is slow (and slower under -race)")
 	}
-	l := testLabel()
+	for _, tn := range []string{"9400111899223197428490", "1ZXSZP460320343448", "794612345678"} {
+		l := testLabel()
+		l.TrackingNumber = tn
+		checkRenderedLabel(t, l)
+	}
+}
+
+func checkRenderedLabel(t *testing.T, l Label) {
+	t.Helper()
 	data, err := LabelPDF(l)
 	if err != nil {
 		t.Fatal(err)

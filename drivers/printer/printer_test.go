@@ -377,3 +377,27 @@ func TestEPLOverTCP(t *testing.T) {
 		t.Fatalf("EPL status: %v, want ErrNoStatus", err)
 	}
 }
+
+func TestCancelWhileWaitingForStatus(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	sim.SetFault(printersim.FaultMute)
+	p := open(t, "zpl+tcp://"+addr+"?status_timeout=1m")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Print(ctx, Job{ID: "c", Image: randomLabel(60, 64, 64)}) }()
+	for sim.StatusQueries() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if sim.Jobs() != 0 {
+		t.Fatal("job sent after cancel")
+	}
+	// The printer is still usable afterwards.
+	sim.SetFault(printersim.FaultNone)
+	if err := p.Print(testCtx(t), Job{ID: "d", Image: randomLabel(61, 64, 64)}); err != nil {
+		t.Fatal(err)
+	}
+}

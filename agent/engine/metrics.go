@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,14 +14,21 @@ import (
 // LateWindow is the window of the late-dispatch rate metric.
 const LateWindow = 30 * 24 * time.Hour
 
-// StateCounter is an optional Tx method that counts orders per state
-// without reading them.
+// StateCounter is an optional Store (or Tx) method that counts orders per
+// state without decoding them.
 type StateCounter interface {
 	CountByState() (map[order.State]int, error)
 }
 
+// lateRefresh is how long a computed late-dispatch rate is reused: it reads
+// every labelled order.
+const lateRefresh = time.Minute
+
 type metrics struct {
 	e            *Engine
+	lateMu       sync.Mutex
+	lateAt       time.Time
+	lateRate     float64
 	purchases    *prometheus.CounterVec
 	packDuration prometheus.Histogram
 
@@ -67,24 +75,28 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	var counts map[order.State]int
 	var stats OutboxStats
 	var dispatches []sla.Dispatch
+	if sc, ok := e.store.(StateCounter); ok {
+		var err error
+		if counts, err = sc.CountByState(); err != nil {
+			e.log.Warn("counting orders", "err", err)
+			counts = nil
+		}
+	}
+	m.lateMu.Lock()
+	defer m.lateMu.Unlock()
+	needLate := m.lateAt.IsZero() || now.Sub(m.lateAt) >= lateRefresh || now.Before(m.lateAt)
 	err := e.store.View(func(tx Tx) error {
 		var err error
-		if sc, ok := tx.(StateCounter); ok {
-			if counts, err = sc.CountByState(); err != nil {
+		if counts == nil {
+			if counts, err = countStates(tx); err != nil {
 				return err
-			}
-		} else {
-			counts = map[order.State]int{}
-			for _, s := range order.States {
-				os, err := tx.OrdersInState(s)
-				if err != nil {
-					return err
-				}
-				counts[s] = len(os)
 			}
 		}
 		if stats, err = tx.OutboxStats(); err != nil {
 			return err
+		}
+		if !needLate {
+			return nil
 		}
 		labelled, err := tx.OrdersInState(order.LabelBought, order.LabelPrinted, order.Dispatched)
 		if err != nil {
@@ -113,8 +125,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		oldest = now.Sub(stats.Oldest).Seconds()
 	}
 	ch <- prometheus.MustNewConstMetric(m.oldestDesc, prometheus.GaugeValue, oldest)
-	rate, _, _ := sla.LateRate(dispatches, now.Add(-LateWindow), now.Add(time.Second))
-	ch <- prometheus.MustNewConstMetric(m.lateDesc, prometheus.GaugeValue, rate)
+	if needLate {
+		m.lateRate, _, _ = sla.LateRate(dispatches, now.Add(-LateWindow), now.Add(time.Second))
+		m.lateAt = now
+	}
+	ch <- prometheus.MustNewConstMetric(m.lateDesc, prometheus.GaugeValue, m.lateRate)
 	for _, id := range e.order {
 		st := e.stations[id]
 		st.mu.Lock()
@@ -131,4 +146,20 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		st.mu.Unlock()
 	}
+}
+
+// countStates counts orders per state inside a transaction.
+func countStates(tx Tx) (map[order.State]int, error) {
+	if sc, ok := tx.(StateCounter); ok {
+		return sc.CountByState()
+	}
+	counts := map[order.State]int{}
+	for _, s := range order.States {
+		os, err := tx.OrdersInState(s)
+		if err != nil {
+			return nil, err
+		}
+		counts[s] = len(os)
+	}
+	return counts, nil
 }

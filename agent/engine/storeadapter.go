@@ -23,6 +23,17 @@ func (s storeDB) View(fn func(Tx) error) error {
 	return s.db.View(func(tx *store.Tx) error { return fn(storeTx{tx}) })
 }
 
+// CountByState counts orders per state from the store's index.
+func (s storeDB) CountByState() (map[order.State]int, error) {
+	st, err := s.db.Stats()
+	if err != nil {
+		return nil, err
+	}
+	return st.Orders, nil
+}
+
+var _ StateCounter = storeDB{}
+
 type storeTx struct{ tx *store.Tx }
 
 // notFound makes store.ErrNotFound also match engine.ErrNotFound.

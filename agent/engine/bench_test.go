@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/drivers/raster"
 )
@@ -90,3 +92,37 @@ func BenchmarkWeightToLabel(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkScanToView measures one unit scan at a station through Do: the
+// code resolved against the order and the barcode map, the count committed
+// with its audit line (one fsync), and the station view rebuilt. Each run
+// scans a fixed batch and reports p50 and p99 in milliseconds.
+func BenchmarkScanToView(b *testing.B) {
+	const batch = 300
+	h := newHarness(b)
+	var lat []float64
+	n := 0
+	for range b.N {
+		for i := 0; i < batch; i += 3 {
+			id := fmt.Sprintf("B%d", n)
+			n++
+			h.addOrder(testOrder(id))
+			if r := h.e.Do(h.ctx, "A", scan(id)); !r.OK {
+				b.Fatal(r.Error)
+			}
+			for _, code := range []string{"RED-L", "RED-L", "036000291452"} {
+				start := time.Now()
+				r := h.e.Do(h.ctx, "A", scan(code))
+				lat = append(lat, ms(time.Since(start)))
+				if !r.OK {
+					b.Fatal(r.Error)
+				}
+			}
+			h.e.Do(h.ctx, "A", apitype.Command{Kind: apitype.CmdRelease})
+		}
+	}
+	sort.Float64s(lat)
+	b.ReportMetric(lat[len(lat)/2], "p50_ms")
+	b.ReportMetric(lat[(len(lat)*99)/100], "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}

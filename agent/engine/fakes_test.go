@@ -216,7 +216,7 @@ func (p *recPublisher) alerts() []apitype.Alert {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	path    string
 	e       *Engine
@@ -245,7 +245,7 @@ func testOrder(id string) order.Order {
 	}
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{t: t, shop: newFakeShop(), printer: &fakePrinter{}, labeler: &fakeLabeler{}, scale: &fakeScale{},
 		pub: &recPublisher{notify: make(chan struct{}, 1)}, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC), ctx: context.Background()}

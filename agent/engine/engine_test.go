@@ -727,3 +727,21 @@ func TestScaleReadingsStreamToStation(t *testing.T) {
 		}
 	}
 }
+
+func TestPartialCancelUpstreamStopsPurchase(t *testing.T) {
+	h := newHarness(t)
+	o := testOrder("990")
+	h.addOrder(o)
+	h.packToVerified("990")
+	h.ok("A", weigh(850))
+	o.LineItems[2].Cancelled = true
+	h.shop.setOrder(o)
+	if err := h.e.Process(h.ctx, "990"); err != nil {
+		t.Fatal(err)
+	}
+	got := h.order("990")
+	want := "line items 990-3 of order 990 were cancelled upstream, so no label was bought: take those units out and have a lead re-weigh the box"
+	if got.State != order.Exception || got.Exception.Detail != want || h.shop.purchased() != 0 {
+		t.Fatalf("state %s %+v purchases %d", got.State, got.Exception, h.shop.purchased())
+	}
+}

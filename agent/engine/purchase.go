@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
@@ -202,6 +203,9 @@ func (e *Engine) buy(ctx context.Context, o *order.Order) error {
 		e.cancel(packStation(o), &up, cancelWords(&up))
 		return nil
 	}
+	if gone := missingFrom(o.Intent.LineItemIDs, up.LineItemIDs()); len(up.LineItems) > 0 && len(gone) > 0 {
+		return e.toException(o, "upstream", fmt.Sprintf("line items %s of order %s were cancelled upstream, so no label was bought: take those units out and have a lead re-weigh the box", strings.Join(gone, ", "), o.ID))
+	}
 	if up.Status != "" && up.Status != order.StatusAwaitingShipment {
 		return e.toException(o, "upstream", fmt.Sprintf("TikTok shows order %s as %s, so no label was bought: check it in Seller Center", o.ID, up.Status))
 	}
@@ -237,6 +241,17 @@ func (e *Engine) buy(ctx context.Context, o *order.Order) error {
 		return nil
 	}
 	return e.upstreamFailed(o, "buying the label", err)
+}
+
+// missingFrom lists the ids of want that have is missing.
+func missingFrom(want, have []string) []string {
+	var out []string
+	for _, id := range want {
+		if !slices.Contains(have, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func packStation(o *order.Order) string {

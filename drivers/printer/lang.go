@@ -128,7 +128,7 @@ func (l tsplLang) query() []byte {
 	if l.off {
 		return nil
 	}
-	return tspl.StatusQuery
+	return []byte(tspl.StatusQuery)
 }
 
 func (tsplLang) complete(buf []byte) bool { return len(buf) >= 1 }

@@ -189,13 +189,13 @@ func TestTSPL(t *testing.T) {
 	}
 	c, _ := net.Dial("tcp", addr)
 	defer c.Close()
-	c.Write(tspl.StatusQuery)
+	c.Write([]byte(tspl.StatusQuery))
 	one := make([]byte, 1)
 	if _, err := io.ReadFull(c, one); err != nil || one[0] != 0 {
 		t.Fatalf("status %x %v", one, err)
 	}
 	s.SetFault(FaultPaperOut)
-	c.Write(tspl.StatusQuery)
+	c.Write([]byte(tspl.StatusQuery))
 	if _, err := io.ReadFull(c, one); err != nil || one[0] != tspl.PaperOut {
 		t.Fatalf("status %x %v", one, err)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // StatusQuery is the immediate status command; the printer answers one byte.
-var StatusQuery = []byte{0x1b, '!', '?'}
+const StatusQuery = "\x1b!?"
 
 // Status bits of the <ESC>!? reply.
 const (

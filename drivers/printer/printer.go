@@ -172,12 +172,23 @@ func MediaFor(uri deviceuri.URI, opt Options) (Media, error) {
 	}, nil
 }
 
-var isoStock = map[string][2]float64{"A5": {148, 210}, "A6": {105, 148}, "A7": {74, 105}}
+// isoStock returns the size in millimetres of an ISO A label stock.
+func isoStock(name string) ([2]float64, bool) {
+	switch name {
+	case "A5":
+		return [2]float64{148, 210}, true
+	case "A6":
+		return [2]float64{105, 148}, true
+	case "A7":
+		return [2]float64{74, 105}, true
+	}
+	return [2]float64{}, false
+}
 
 // stockInches parses "4x6", "100x150mm", "4x6in" or an ISO A size.
 func stockInches(stock string) (float64, float64, error) {
 	s := strings.ToLower(strings.TrimSpace(stock))
-	if mm, ok := isoStock[strings.ToUpper(s)]; ok {
+	if mm, ok := isoStock(strings.ToUpper(s)); ok {
 		return mm[0] / 25.4, mm[1] / 25.4, nil
 	}
 	unit := 1.0

@@ -22,14 +22,12 @@ type serialTransport struct {
 	dirty bool // a late reply may be waiting in the input buffer
 }
 
-// serialDefault is the usual line setting of label printers.
-var serialDefault = deviceuri.Serial{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 1}
-
 func (t *serialTransport) open(ctx context.Context) (session, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.port == nil {
-		p, err := serialport.Open(ctx, t.uri, serialDefault)
+		// 9600 8N1 is the usual line setting of label printers.
+		p, err := serialport.Open(ctx, t.uri, deviceuri.Serial{Baud: 9600, DataBits: 8, Parity: 'N', StopBits: 1})
 		if err != nil {
 			return nil, errors.Join(ErrUnreachable, err)
 		}

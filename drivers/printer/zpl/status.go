@@ -186,25 +186,30 @@ const (
 	WarnPaperNearEnd uint32 = 0x8
 )
 
-var errorNames = []struct {
+type bitName struct {
 	bit  uint32
 	name string
-}{
-	{ErrMediaOut, "media out"}, {ErrRibbonOut, "ribbon out"}, {ErrHeadOpen, "head open"},
-	{ErrCutterFault, "cutter fault"}, {ErrHeadOverTemp, "head over temperature"},
-	{ErrMotorOverTemp, "motor over temperature"}, {ErrBadHeadElement, "bad printhead element"},
-	{ErrHeadDetection, "printhead detection error"}, {ErrFirmwareConfig, "invalid firmware configuration"},
-	{ErrHeadThermistor, "printhead thermistor open"}, {ErrPaperJam, "paper jam"},
-	{ErrPaperFeed, "paper feed error"}, {ErrClearPathFailed, "clear paper path failed"},
-	{ErrPaused, "paused"}, {ErrMarkNotFound, "black mark not found"},
 }
 
-var warningNames = []struct {
-	bit  uint32
-	name string
-}{
-	{WarnCalibrate, "calibrate media"}, {WarnCleanHead, "clean printhead"},
-	{WarnReplaceHead, "replace printhead"}, {WarnPaperNearEnd, "paper near end"},
+// errorNames names the ~HQES error bits.
+func errorNames() []bitName {
+	return []bitName{
+		{ErrMediaOut, "media out"}, {ErrRibbonOut, "ribbon out"}, {ErrHeadOpen, "head open"},
+		{ErrCutterFault, "cutter fault"}, {ErrHeadOverTemp, "head over temperature"},
+		{ErrMotorOverTemp, "motor over temperature"}, {ErrBadHeadElement, "bad printhead element"},
+		{ErrHeadDetection, "printhead detection error"}, {ErrFirmwareConfig, "invalid firmware configuration"},
+		{ErrHeadThermistor, "printhead thermistor open"}, {ErrPaperJam, "paper jam"},
+		{ErrPaperFeed, "paper feed error"}, {ErrClearPathFailed, "clear paper path failed"},
+		{ErrPaused, "paused"}, {ErrMarkNotFound, "black mark not found"},
+	}
+}
+
+// warningNames names the ~HQES warning bits.
+func warningNames() []bitName {
+	return []bitName{
+		{WarnCalibrate, "calibrate media"}, {WarnCleanHead, "clean printhead"},
+		{WarnReplaceHead, "replace printhead"}, {WarnPaperNearEnd, "paper near end"},
+	}
 }
 
 // ExtStatus is the printer's ~HQES reply.
@@ -218,18 +223,15 @@ type ExtStatus struct {
 
 // ErrorNames lists the set error bits in words; unknown bits are named in hex.
 func (s ExtStatus) ErrorNames() []string {
-	return names(s.Errors, s.ErrorsHigh, s.ErrorFlag, errorNames)
+	return names(s.Errors, s.ErrorsHigh, s.ErrorFlag, errorNames())
 }
 
 // WarningNames lists the set warning bits in words.
 func (s ExtStatus) WarningNames() []string {
-	return names(s.Warnings, s.WarningsHigh, s.WarningFlag, warningNames)
+	return names(s.Warnings, s.WarningsHigh, s.WarningFlag, warningNames())
 }
 
-func names(bits, high uint32, flag bool, table []struct {
-	bit  uint32
-	name string
-}) []string {
+func names(bits, high uint32, flag bool, table []bitName) []string {
 	var out []string
 	rest := bits
 	for _, n := range table {

@@ -35,12 +35,14 @@ type Item struct {
 	Command *Command
 }
 
-// immediate are the tilde commands without parameters that a printer acts on
-// as soon as it reads them; the scanner must not wait for more bytes.
-var immediate = map[string]bool{
-	"HS": true, "HI": true, "HM": true, "HD": true, "HB": true, "HH": true,
-	"HU": true, "JA": true, "PS": true, "PP": true, "JR": true, "WC": true,
-	"JC": true, "JL": true, "RO": true, "JX": true,
+// immediate reports the tilde commands without parameters that a printer
+// acts on as soon as it reads them; the scanner must not wait for more bytes.
+func immediate(code string) bool {
+	switch code {
+	case "HS", "HI", "HM", "HD", "HB", "HH", "HU", "JA", "PS", "PP", "JR", "WC", "JC", "JL", "RO", "JX":
+		return true
+	}
+	return false
 }
 
 // Scanner splits a ZPL byte stream into formats and host commands, the way
@@ -124,7 +126,7 @@ func (s *Scanner) command() (Command, error) {
 	}
 	c := Command{Prefix: prefix, Code: string(code[:])}
 	switch {
-	case prefix == '^' && c.Code == "XZ", prefix == '^' && c.Code == "XA", prefix == '~' && immediate[c.Code]:
+	case prefix == '^' && c.Code == "XZ", prefix == '^' && c.Code == "XA", prefix == '~' && immediate(c.Code):
 		return c, nil
 	case prefix == '~' && c.Code == "HQ":
 		p := make([]byte, 2)

@@ -59,16 +59,21 @@ type Options struct {
 	// Workers is the number of PDFium instances rendering at once
 	// (default 1). Each holds its own WebAssembly memory.
 	Workers int
+	// RenderTimeout stops a render that takes longer (default 30 s): a
+	// pathological PDF can keep PDFium busy for minutes, while a carrier
+	// label takes tens of milliseconds.
+	RenderTimeout time.Duration
 }
 
 // Renderer renders PDF labels to printer bitmaps. It is safe for
 // concurrent use; at most Options.Workers renders run at once, the rest
 // wait.
 type Renderer struct {
-	log   *slog.Logger
-	pool  pdfium.Pool
-	cache wazero.CompilationCache
-	conv  *converter
+	log     *slog.Logger
+	timeout time.Duration
+	pool    pdfium.Pool
+	cache   wazero.CompilationCache
+	conv    *converter
 
 	// renders counts finished renders, to recycle instances now and then:
 	// WebAssembly memory only grows.
@@ -77,6 +82,14 @@ type Renderer struct {
 	mu     sync.Mutex
 	closed bool
 }
+
+// DefaultRenderTimeout is the render time limit when
+// Options.RenderTimeout is zero.
+const DefaultRenderTimeout = 30 * time.Second
+
+// ErrTooSlow is wrapped (with context.DeadlineExceeded) by the error of a
+// render that ran past Options.RenderTimeout.
+var ErrTooSlow = errors.New("pdf took too long to render")
 
 // recycleEvery is how many renders an instance serves before it is
 // dropped for a fresh one, giving its grown memory back.
@@ -136,7 +149,11 @@ func NewRenderer(ctx context.Context, opt Options) (*Renderer, error) {
 		return nil, fmt.Errorf("start label renderer: %w", err)
 	}
 	log.Debug("label renderer started", "workers", workers, "cache_dir", opt.CacheDir, "took", time.Since(start))
-	return &Renderer{log: log, pool: pool, cache: cache, conv: newConverter()}, nil
+	timeout := opt.RenderTimeout
+	if timeout <= 0 {
+		timeout = DefaultRenderTimeout
+	}
+	return &Renderer{log: log, timeout: timeout, pool: pool, cache: cache, conv: newConverter()}, nil
 }
 
 // Close stops the instances and releases the compilation cache. Renders
@@ -213,10 +230,15 @@ func (r *Renderer) Rasterize(ctx context.Context, pdf []byte, spec Spec) (*Resul
 		return nil, fmt.Errorf("render label: %w", ErrClosed)
 	}
 	start := time.Now()
-	res, err := r.withInstance(ctx, func(inst pdfium.Pdfium) (*Result, error) {
+	rctx, cancel := context.WithTimeoutCause(ctx, r.timeout, ErrTooSlow)
+	defer cancel()
+	res, err := r.withInstance(rctx, func(inst pdfium.Pdfium) (*Result, error) {
 		return renderPage(inst, pdf, dpi, cw, ch, r.conv)
 	})
 	if err != nil {
+		if context.Cause(rctx) == ErrTooSlow && ctx.Err() == nil {
+			return nil, fmt.Errorf("render label: %w: stopped after %v (%w); the PDF is too complex for a label, download it again or ask the carrier for a simpler one", ErrTooSlow, r.timeout, err)
+		}
 		return nil, fmt.Errorf("render label: %w", err)
 	}
 	r.log.Debug("label rendered", "dpi", spec.DPI, "width", cw, "height", ch,
@@ -276,7 +298,9 @@ func (r *Renderer) withInstance(ctx context.Context, fn func(pdfium.Pdfium) (*Re
 	}()
 	res, err = fn(inst)
 	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (render stopped: %w)", ctx.Err(), err)
+		// Killing the instance is what failed the render: say why.
+		r.log.Debug("pdf render stopped", "cause", context.Cause(ctx), "error", err)
+		return nil, fmt.Errorf("render stopped: %w", ctx.Err())
 	}
 	return res, err
 }

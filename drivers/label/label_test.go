@@ -573,3 +573,50 @@ func TestRenderOversizedPage(t *testing.T) {
 		t.Errorf("spread content: ink %v, want a square about 812 dots wide", box)
 	}
 }
+
+// heavyPDF is a label page with n overlapping circles: valid, but slow for
+// PDFium (tens of thousands take seconds).
+func heavyPDF(tb testing.TB, n int) []byte {
+	tb.Helper()
+	pdf := fpdf.NewCustom(&fpdf.InitType{UnitStr: "mm", Size: fpdf.SizeType{Wd: 105, Ht: 148}})
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.AddPage()
+	pdf.SetLineWidth(0.05)
+	for i := 0; i < n; i++ {
+		pdf.Circle(2+float64(i%1000)/10, 2+float64(i/1000)/10, 1.5, "D")
+	}
+	var out bytes.Buffer
+	if err := pdf.Output(&out); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// A render stuck in PDFium is stopped by the caller's context and by the
+// renderer's own time limit, and the renderer goes on working.
+func TestRenderStopsSlowPDF(t *testing.T) {
+	heavy := heavyPDF(t, 50000)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := renderer(t).Render(ctx, heavy, Spec{DPI: 203})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTooSlow) {
+		t.Errorf("caller deadline: %v, want context.DeadlineExceeded, not ErrTooSlow", err)
+	}
+
+	r, err := NewRenderer(context.Background(), Options{
+		CacheDir:      filepath.Join(shared.dir, "wazero"),
+		RenderTimeout: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Render(context.Background(), heavy, Spec{DPI: 203})
+	if !errors.Is(err, ErrTooSlow) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("render timeout: %v, want ErrTooSlow and context.DeadlineExceeded", err)
+	}
+	t.Logf("timeout: %v", err)
+	if _, err := r.Render(context.Background(), tiktokPDF(t), Spec{DPI: 203}); err != nil {
+		t.Errorf("render after timeout: %v", err)
+	}
+}

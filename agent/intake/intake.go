@@ -171,20 +171,45 @@ func (in *Intake) pull(ctx context.Context) (Result, error) {
 		// so cancellations and released holds are seen.
 		q.UpdateTimeGE = cursor.Add(-in.opt.Overlap)
 	}
-	products := map[string]bool{}
+	// Each page is finished before the next: its orders stored, their
+	// product weights fetched and the cursor moved past it. Pages come in
+	// ascending update time, so an agent restarted in the middle of a long
+	// first pull resumes where it stopped instead of starting over.
 	err := in.up.WalkOrders(ctx, q, func(page []tiktok.Order) error {
 		res.Seen += len(page)
-		return in.store(page, &res, products)
+		products := map[string]bool{}
+		if err := in.store(page, &res, products); err != nil {
+			return err
+		}
+		n, err := in.fetchProducts(ctx, products)
+		res.Products += n
+		if err != nil {
+			return err
+		}
+		var last time.Time
+		for _, w := range page {
+			if t := w.UpdateTime.Time(); t.After(last) {
+				last = t
+			}
+		}
+		if last.After(cursor) {
+			cursor = last
+			if err := in.db.Update(func(tx *store.Tx) error { return tx.SetMeta(cursorKey, cursor) }); err != nil {
+				return fmt.Errorf("saving intake cursor: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("searching orders: %w", err)
 	}
 
+	products := map[string]bool{}
 	if err := in.refresh(ctx, start, &res, products); err != nil {
 		return res, err
 	}
 	n, err := in.fetchProducts(ctx, products)
-	res.Products = n
+	res.Products += n
 	if err != nil {
 		return res, err
 	}
@@ -248,16 +273,16 @@ func (in *Intake) store(page []tiktok.Order, res *Result, products map[string]bo
 	if len(orders) == 0 {
 		return nil
 	}
+	for i := range orders {
+		for _, id := range productIDs(&orders[i]) {
+			products[id] = true
+		}
+	}
 	var changes []Change
 	n, err := in.db.PutOrders(orders, func(old *order.Order, inc order.Order) (order.Order, bool) {
 		merged, keep, ch := Merge(old, inc, now)
 		if ch != nil {
 			changes = append(changes, *ch)
-		}
-		if keep {
-			for _, id := range productIDs(&merged) {
-				products[id] = true
-			}
 		}
 		return merged, keep
 	})

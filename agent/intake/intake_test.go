@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -267,5 +268,69 @@ func TestIncrementalPullSkipsUnknownOrdersNotAwaiting(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestInterruptedFirstPullResumes pins a bug: the cursor and the product
+// weights were saved only after the whole pull, so an agent restarted during
+// a long first pull started over every time and could weigh nothing.
+func TestInterruptedFirstPullResumes(t *testing.T) {
+	r := newRig(t, 250)
+	pages := 0
+	stop := errors.New("agent stopped")
+	interrupted := &pageLimit{Upstream: r.cl, after: 1, stop: stop, pages: &pages}
+	in := New(r.db, interrupted, Options{WarehouseIDs: []string{"wh1"}, Now: r.sim.Now})
+	if _, err := in.Pull(context.Background()); !errors.Is(err, stop) {
+		t.Fatalf("interrupted pull: %v", err)
+	}
+	var cursor time.Time
+	var stored []order.Order
+	r.db.View(func(tx *store.Tx) error {
+		tx.Meta(cursorKey, &cursor)
+		return tx.ForEachOrder(func(o *order.Order) error { stored = append(stored, *o); return nil })
+	})
+	if cursor.IsZero() || len(stored) == 0 {
+		t.Fatalf("after one page: cursor %v, %d orders stored", cursor, len(stored))
+	}
+	for _, o := range stored {
+		for _, it := range o.Items() {
+			if err := r.db.View(func(tx *store.Tx) error { _, err := tx.Product(it.ProductID); return err }); err != nil {
+				t.Errorf("order %s stored without its product weight %s: %v", o.ID, it.ProductID, err)
+			}
+		}
+	}
+	// The next start goes on from the cursor and ends with every order.
+	if _, err := r.in.Pull(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	r.db.View(func(tx *store.Tx) error { var err error; n, err = tx.CountOrders(); return err })
+	want := 0
+	for _, o := range r.sim.Orders() {
+		if o.Status == order.StatusAwaitingShipment && o.FulfillmentType == "FULFILLMENT_BY_SELLER" && o.WarehouseID == "wh1" {
+			want++
+		}
+	}
+	if n != want {
+		t.Errorf("after resuming: %d orders stored, want %d", n, want)
+	}
+}
+
+// pageLimit stops a walk after some pages, as a killed agent would.
+type pageLimit struct {
+	Upstream
+	after int
+	stop  error
+	pages *int
+}
+
+func (p *pageLimit) WalkOrders(ctx context.Context, q tiktok.OrderQuery, fn func([]tiktok.Order) error) error {
+	q.PageSize = 50
+	return p.Upstream.WalkOrders(ctx, q, func(page []tiktok.Order) error {
+		if *p.pages == p.after {
+			return p.stop
+		}
+		*p.pages++
+		return fn(page)
 	})
 }

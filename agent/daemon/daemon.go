@@ -159,7 +159,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 				return nil, fmt.Errorf("station %s printer: %w", s.ID, err)
 			}
 			cleanup = append(cleanup, func() { p.Close() })
-			q, err := printer.NewQueue(p, printer.QueueOptions{SpoolDir: filepath.Join(cfg.Agent.DataDir, "spool", s.ID), Logger: log.With("part", "print-queue", "station", s.ID)})
+			q, err := printer.NewQueue(p, printer.QueueOptions{SpoolDir: filepath.Join(cfg.Agent.DataDir, "spool", s.ID),
+				// An idle printer is asked for its status, so paper out
+				// shows before the next label, not with it.
+				PollEvery: 15 * time.Second, Logger: log.With("part", "print-queue", "station", s.ID)})
 			if err != nil {
 				return nil, fmt.Errorf("station %s print queue: %w", s.ID, err)
 			}
@@ -197,7 +200,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 		return nil, fmt.Errorf("pack flow: %w", err)
 	}
 	a.Engine = eng
-	rl.Register(engine.KindLabelPurchase, func(ctx context.Context, ev relay.Event) error { return eng.HandleLabelPurchase(ctx, ev.Aggregate) })
+	rl.Register(engine.KindLabelPurchase, eng.LabelPurchaseHandler())
 	syncToken := ""
 	if cfg.Sync.TokenFile != "" {
 		b, err := os.ReadFile(cfg.Sync.TokenFile)

@@ -154,6 +154,9 @@ func TestAgentPacksAnOrderEndToEnd(t *testing.T) {
 			expected += weights[c.SKUID] * order.Mass(c.SKUCount)
 		}
 	}
+	if d := v.ExpectedGrams - expected.Grams(); d > 0.001 || d < -0.001 || v.ToleranceGrams < 40 {
+		t.Errorf("before weighing the station shows expected %.3f g ± %.1f g, want %.3f g ± at least 40 g", v.ExpectedGrams, v.ToleranceGrams, expected.Grams())
+	}
 	if err := scalesim.Shared(scaleName).SetWeight(fmt.Sprintf("%.1f", expected.Grams()+12), "g"); err != nil {
 		t.Fatal(err)
 	}

@@ -378,7 +378,7 @@ func (e *Engine) scanItem(st *station, cur *order.Order, code string) error {
 
 // chooseBox records the box once every unit is in.
 func (e *Engine) chooseBox(st *station, cur *order.Order, b order.Box) error {
-	_, err := e.mutate(cur.ID, func(o *order.Order) (*change, error) {
+	_, err := e.mutateTx(cur.ID, func(tx Tx, o *order.Order) (*change, error) {
 		switch o.State {
 		case order.Claimed:
 			return nil, apiErr(apitype.ErrOutOfOrder, "scan the remaining items before the box: %s", missingWords(o))
@@ -388,7 +388,12 @@ func (e *Engine) chooseBox(st *station, cur *order.Order, b order.Box) error {
 		}
 		bx := b
 		o.Pack.Box = &bx
+		// The packer sees what the box should weigh before it is on the
+		// scale; a product without a catalogue weight leaves it unknown.
 		o.Pack.Measured, o.Pack.Expected = 0, 0
+		if exp := packing.ExpectedWeight(o, &bx, e.weightOf(tx)); len(exp.Unknown) == 0 {
+			o.Pack.Expected = exp.Mass
+		}
 		return &change{station: st.dev.ID, actor: st.dev.ID, action: "box", detail: b.Code, noRecord: true}, nil
 	})
 	if err != nil {

@@ -32,6 +32,10 @@ func (e *Engine) view(st *station) apitype.StationView {
 		if p.Box != nil {
 			v.Box = &apitype.Box{Code: p.Box.Code, Name: p.Box.Name, Dimensions: fmt.Sprintf("%s × %s × %s %s", p.Box.Length, p.Box.Width, p.Box.Height, p.Box.Unit), TareGrams: p.Box.Tare.Grams()}
 		}
+		if p.Expected > 0 {
+			v.ExpectedGrams = p.Expected.Grams()
+			v.ToleranceGrams = e.opt.Weight.Tolerance(p.Expected).Grams()
+		}
 		if p.Measured > 0 {
 			v.MeasuredGrams, v.ExpectedGrams = p.Measured.Grams(), p.Expected.Grams()
 			v.ToleranceGrams = e.opt.Weight.Tolerance(p.Expected).Grams()

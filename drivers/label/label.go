@@ -96,7 +96,9 @@ var ErrTooSlow = errors.New("pdf took too long to render")
 const recycleEvery = 200
 
 // NewRenderer compiles (or loads from Options.CacheDir) the PDFium module
-// and starts the instance pool. ctx bounds the start-up only.
+// and starts the instance pool. ctx bounds the start-up only: when it ends
+// first, NewRenderer returns its error at once and the compilation is
+// cleaned up in the background.
 func NewRenderer(ctx context.Context, opt Options) (*Renderer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("start label renderer: %w", err)
@@ -117,7 +119,7 @@ func NewRenderer(ctx context.Context, opt Options) (*Renderer, error) {
 		WithCloseOnContextDone(true)
 	var cache wazero.CompilationCache
 	if opt.CacheDir != "" {
-		if err := os.MkdirAll(opt.CacheDir, 0o755); err != nil {
+		if err := os.MkdirAll(opt.CacheDir, 0o750); err != nil {
 			return nil, fmt.Errorf("start label renderer: create compilation cache directory: %w", err)
 		}
 		c, err := wazero.NewCompilationCacheWithDir(opt.CacheDir)
@@ -128,25 +130,51 @@ func NewRenderer(ctx context.Context, opt Options) (*Renderer, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	start := time.Now()
-	pool, err := webassembly.Init(webassembly.Config{
-		// The pool outlives the start-up context.
-		Context:  context.WithoutCancel(ctx),
-		MinIdle:  1,
-		MaxIdle:  workers,
-		MaxTotal: workers,
-		// No host directory is visible to PDFium: documents are passed
-		// as bytes.
-		FSConfig:      wazero.NewFSConfig(),
-		RuntimeConfig: rc,
-		Stdout:        logWriter{log: log, stream: "stdout"},
-		Stderr:        logWriter{log: log, stream: "stderr"},
-		ReuseWorkers:  true,
-	})
-	if err != nil {
+	type started struct {
+		pool pdfium.Pool
+		err  error
+	}
+	done := make(chan started, 1)
+	go func() {
+		pool, err := webassembly.Init(webassembly.Config{
+			// The pool outlives the start-up context.
+			Context:  context.WithoutCancel(ctx),
+			MinIdle:  1,
+			MaxIdle:  workers,
+			MaxTotal: workers,
+			// No host directory is visible to PDFium: documents are
+			// passed as bytes.
+			FSConfig:      wazero.NewFSConfig(),
+			RuntimeConfig: rc,
+			Stdout:        logWriter{log: log, stream: "stdout"},
+			Stderr:        logWriter{log: log, stream: "stderr"},
+			ReuseWorkers:  true,
+		})
+		done <- started{pool, err}
+	}()
+	closeCache := func() {
 		if cache != nil {
 			_ = cache.Close(context.Background())
 		}
-		return nil, fmt.Errorf("start label renderer: %w", err)
+	}
+	var pool pdfium.Pool
+	select {
+	case s := <-done:
+		if s.err != nil {
+			closeCache()
+			return nil, fmt.Errorf("start label renderer: %w", s.err)
+		}
+		pool = s.pool
+	case <-ctx.Done():
+		// Compilation cannot be interrupted: let it finish, then release
+		// what it made.
+		go func() {
+			if s := <-done; s.err == nil {
+				_ = s.pool.Close()
+			}
+			closeCache()
+		}()
+		return nil, fmt.Errorf("start label renderer: %w", ctx.Err())
 	}
 	log.Debug("label renderer started", "workers", workers, "cache_dir", opt.CacheDir, "took", time.Since(start))
 	timeout := opt.RenderTimeout

@@ -620,3 +620,17 @@ func TestRenderStopsSlowPDF(t *testing.T) {
 		t.Errorf("render after timeout: %v", err)
 	}
 }
+
+func TestNewRendererCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := NewRenderer(ctx, Options{}); !errors.Is(err, context.Canceled) || r != nil {
+		t.Errorf("cancelled start: %v, %v; want context.Canceled and no renderer", r, err)
+	}
+	// A deadline that ends during start-up (a warm start takes ~100 ms).
+	ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if r, err := NewRenderer(ctx, Options{CacheDir: filepath.Join(shared.dir, "wazero")}); !errors.Is(err, context.DeadlineExceeded) || r != nil {
+		t.Errorf("start past deadline: %v, %v; want context.DeadlineExceeded and no renderer", r, err)
+	}
+}

@@ -295,6 +295,10 @@ func (r *Renderer) withInstance(ctx context.Context, fn func(pdfium.Pdfium) (*Re
 		}
 		return nil, fmt.Errorf("get a pdf renderer: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		_ = inst.Close()
+		return nil, fmt.Errorf("render stopped: %w", err)
+	}
 	var killed atomic.Bool
 	done := make(chan struct{})
 	go func() {

@@ -25,6 +25,7 @@ type UnreadableError struct {
 	Found []string
 }
 
+// Error says what was read and that the label must not be printed.
 func (e *UnreadableError) Error() string {
 	found := "no Code 128 barcode could be read"
 	if len(e.Found) > 0 {
@@ -33,6 +34,7 @@ func (e *UnreadableError) Error() string {
 	return fmt.Sprintf("%v: %s, not tracking number %q; the printed label would not scan and must not be printed (download the label again, or check the printer resolution and stock)", ErrBarcodeUnreadable, found, e.Want)
 }
 
+// Unwrap returns ErrBarcodeUnreadable.
 func (e *UnreadableError) Unwrap() error { return ErrBarcodeUnreadable }
 
 // Prepare renders pdf like Render and reads the result back: unless one of

@@ -142,7 +142,7 @@ func (db *DB) Stats() (Stats, error) {
 		tx := &Tx{tx: btx, db: db}
 		defer tx.close()
 		var err error
-		if s.Orders, err = tx.countByState(); err != nil {
+		if s.Orders, err = tx.CountByState(); err != nil {
 			return err
 		}
 		for _, n := range s.Orders {

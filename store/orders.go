@@ -274,6 +274,13 @@ func sweepOrder(ob orderBuckets, id string) error {
 // OrdersInState returns the orders in any of the given states, by RTS
 // deadline ascending (orders without a deadline first), then by id.
 func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
+	return tx.FirstOrdersInState(0, states...)
+}
+
+// FirstOrdersInState is OrdersInState for the first max orders only (0 =
+// all): it reads the index for every order but decodes only those it
+// returns, so a short list stays cheap with many orders stored.
+func (tx *Tx) FirstOrdersInState(max int, states ...order.State) ([]order.Order, error) {
 	ob, err := tx.orderBuckets()
 	if err != nil {
 		return nil, err
@@ -297,6 +304,9 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 	}
 	if len(seen) > 1 {
 		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i].key, keys[j].key) < 0 })
+	}
+	if max > 0 && len(keys) > max {
+		keys = keys[:max]
 	}
 	vals := make([][]byte, len(keys))
 	for i, k := range keys {
@@ -344,14 +354,17 @@ func (tx *Tx) OrdersInState(states ...order.State) ([]order.Order, error) {
 
 // OpenOrders returns every order whose state still needs warehouse work
 // (order.State.Open), by RTS deadline ascending.
-func (tx *Tx) OpenOrders() ([]order.Order, error) {
+func (tx *Tx) OpenOrders() ([]order.Order, error) { return tx.FirstOpenOrders(0) }
+
+// FirstOpenOrders returns the max open orders due first (0 = all).
+func (tx *Tx) FirstOpenOrders(max int) ([]order.Order, error) {
 	var open []order.State
 	for _, s := range order.States {
 		if s.Open() {
 			open = append(open, s)
 		}
 	}
-	return tx.OrdersInState(open...)
+	return tx.FirstOrdersInState(max, open...)
 }
 
 // OrderIDsDueBefore returns the ids of orders (in any state) whose RTS
@@ -425,8 +438,9 @@ func countKeys(b *bolt.Bucket) int {
 	return n
 }
 
-// countByState counts orders per state through the state index.
-func (tx *Tx) countByState() (map[order.State]int, error) {
+// CountByState counts orders per state through the state index, without
+// decoding them.
+func (tx *Tx) CountByState() (map[order.State]int, error) {
 	b, err := tx.bucket([]byte(bIdxState))
 	if err != nil {
 		return nil, err

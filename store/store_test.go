@@ -669,3 +669,43 @@ func TestBarcodesProductsDocumentsMeta(t *testing.T) {
 		t.Error("a barcode with a bad check digit was stored")
 	}
 }
+
+func TestFirstOpenOrdersReadsOnlyTheEarliest(t *testing.T) {
+	db := newEnv(t).open(t)
+	states := []order.State{order.Pulled, order.Dispatched, order.Claimed, order.Cancelled, order.Staged, order.Pulled, order.LabelPrinted, order.Exception}
+	err := db.Update(func(tx *Tx) error {
+		for i, s := range states {
+			o := mkOrder(fmt.Sprintf("o%d", i), s, t0.Add(time.Duration(len(states)-i)*time.Hour))
+			if err := tx.PutOrder(&o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []order.Order
+	var counts map[order.State]int
+	db.View(func(tx *Tx) error {
+		got, err = tx.FirstOpenOrders(3)
+		if err != nil {
+			return err
+		}
+		counts, err = tx.CountByState()
+		return err
+	})
+	// Open orders by deadline: o7 (exception), o5, o4 (staged), o2, o0.
+	want := []string{"o7", "o5", "o4"}
+	if len(got) != len(want) {
+		t.Fatalf("FirstOpenOrders(3) = %d orders, want %v", len(got), want)
+	}
+	for i, o := range got {
+		if o.ID != want[i] {
+			t.Errorf("FirstOpenOrders(3)[%d] = %s, want %s", i, o.ID, want[i])
+		}
+	}
+	if counts[order.Pulled] != 2 || counts[order.Dispatched] != 1 || counts[order.Exception] != 1 {
+		t.Errorf("CountByState() = %v", counts)
+	}
+}

@@ -42,6 +42,8 @@ type Tx interface {
 	Order(id string) (order.Order, error)
 	PutOrder(o *order.Order) error
 	OpenOrders() ([]order.Order, error)
+	// FirstOpenOrders returns the max open orders due first.
+	FirstOpenOrders(max int) ([]order.Order, error)
 	OrdersInState(states ...order.State) ([]order.Order, error)
 	OrderIDByPackage(packageID string) (string, error)
 	Enqueue(kind, aggregate string, payload any) error

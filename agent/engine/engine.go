@@ -514,7 +514,9 @@ func (e *Engine) Queue() ([]apitype.QueueEntry, error) {
 	var orders []order.Order
 	err := e.store.View(func(tx Tx) error {
 		var err error
-		orders, err = tx.OpenOrders()
+		// Only the orders the stations are shown are read: the queue is
+		// rebuilt after every change, with any number of orders stored.
+		orders, err = tx.FirstOpenOrders(e.opt.QueueLimit)
 		return err
 	})
 	if err != nil {

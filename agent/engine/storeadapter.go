@@ -50,6 +50,10 @@ func (t storeTx) Order(id string) (order.Order, error) {
 }
 func (t storeTx) PutOrder(o *order.Order) error      { return t.tx.PutOrder(o) }
 func (t storeTx) OpenOrders() ([]order.Order, error) { return t.tx.OpenOrders() }
+func (t storeTx) FirstOpenOrders(max int) ([]order.Order, error) {
+	return t.tx.FirstOpenOrders(max)
+}
+func (t storeTx) CountByState() (map[order.State]int, error) { return t.tx.CountByState() }
 func (t storeTx) OrdersInState(states ...order.State) ([]order.Order, error) {
 	return t.tx.OrdersInState(states...)
 }
@@ -86,3 +90,4 @@ func (t storeTx) OutboxStats() (OutboxStats, error) {
 	s, err := t.tx.OutboxStats()
 	return OutboxStats{Depth: s.Depth, Dead: s.Dead, Oldest: s.Oldest}, err
 }
+var _ StateCounter = storeTx{}

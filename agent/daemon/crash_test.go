@@ -55,6 +55,9 @@ func crashChild(cfgPath string, finish bool) int {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		return 3
 	}
+	if os.Getenv(envIdleChild) != "" {
+		select {} // measured from outside, then killed
+	}
 	// The agent pulls orders in the background; the robot packs what the
 	// store already holds and never waits for intake. Only the final run,
 	// which must leave nothing unpacked, waits for one complete pull.

@@ -27,7 +27,7 @@ import (
 
 // agentConfig is a whole agent against the TikTok Shop simulator, with a
 // simulated scale and printer at station st1.
-func agentConfig(t *testing.T, sim *tiktoksim.Sim, scaleName string) *config.Config {
+func agentConfig(t testing.TB, sim *tiktoksim.Sim, scaleName string) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	info := sim.Info()

@@ -132,6 +132,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	w.Resize(screens.ScreenSize)
 	if o.fullscreen {
 		w.SetFullScreen(true)
+		w.SetCloseIntercept(func() { st.ConfirmClose(a.Quit) })
 	}
 	go cl.Run(ctx)
 	go func() {

@@ -85,6 +85,7 @@ type Station struct {
 	alertLines  []string
 	alertHint   *canvas.Text
 
+	closing      dialog.Dialog
 	override     *dialog.FormDialog
 	overrideLead *widget.Entry
 	overrideWhy  *widget.Entry
@@ -224,7 +225,7 @@ func (s *Station) focusScan() {
 	if s.win == nil {
 		return
 	}
-	if s.override != nil {
+	if s.override != nil || s.closing != nil {
 		return
 	}
 	if s.win.Canvas().Focused() != s.scan {
@@ -308,6 +309,24 @@ func (s *Station) key(name fyne.KeyName) bool {
 		return false
 	}
 	return true
+}
+
+// ConfirmClose asks the packer before the app closes (wire it to the
+// window's close intercept in kiosk mode); quit runs when they confirm.
+func (s *Station) ConfirmClose(quit func()) {
+	if s.win == nil || s.closing != nil {
+		return
+	}
+	d := dialog.NewConfirm("Close the station app?", "No scans are taken while it is closed.", func(ok bool) {
+		s.closing = nil
+		if ok {
+			quit()
+			return
+		}
+		s.focusScan()
+	}, s.win)
+	s.closing = d
+	d.Show()
 }
 
 // showOverride asks for the lead's name and a reason, then sends the

@@ -391,6 +391,17 @@ func TestKeyboardOnlyActions(t *testing.T) {
 		t.Error("cancelled override left the scan field unfocused")
 	}
 
+	// Closing asks first, and the scan field gets the keyboard back.
+	quit := false
+	st.ConfirmClose(func() { quit = true })
+	if st.closing == nil {
+		t.Fatal("no close confirmation")
+	}
+	st.closing.Hide()
+	if quit || w.Canvas().Focused() != st.scan {
+		t.Errorf("dismissed close: quit %v, focused %T", quit, w.Canvas().Focused())
+	}
+
 	// Esc dismisses an alert before it would release the order.
 	st.m.Alert = &apitype.Alert{Kind: apitype.AlertWeight}
 	st.Update(state.ChangeAlert)

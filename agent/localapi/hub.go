@@ -39,16 +39,26 @@ func (s *Server) Seq() uint64 {
 	return s.seq
 }
 
-// hold appends e to the history ring; s.mu is held.
+// hold appends e to the history ring, dropping the oldest events beyond
+// the count or byte limit; s.mu is held.
 func (s *Server) hold(e heldEvent) {
 	n := len(s.ring)
-	if s.held < n {
-		s.ring[(s.head+s.held)%n] = e
-		s.held++
-		return
+	if s.held == n {
+		s.dropOldest()
 	}
-	s.ring[s.head] = e
-	s.head = (s.head + 1) % n
+	s.ring[(s.head+s.held)%n] = e
+	s.held++
+	s.bytes += len(e.frame)
+	for s.bytes > s.opts.HistoryBytes && s.held > 1 {
+		s.dropOldest()
+	}
+}
+
+func (s *Server) dropOldest() {
+	s.bytes -= len(s.ring[s.head].frame)
+	s.ring[s.head] = heldEvent{}
+	s.head = (s.head + 1) % len(s.ring)
+	s.held--
 }
 
 // firstHeld is the oldest sequence number still held; s.mu is held.

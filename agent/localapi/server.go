@@ -35,6 +35,7 @@ const DefaultListen = "127.0.0.1:7420"
 // Defaults for Options fields left zero.
 const (
 	DefaultHistory        = 4096
+	DefaultHistoryBytes   = 16 << 20
 	DefaultSendQueue      = 256
 	DefaultCommandTimeout = 10 * time.Second
 	DefaultPingInterval   = 50 * time.Second
@@ -69,8 +70,11 @@ type Options struct {
 	Gatherer     prometheus.Gatherer
 	AgentVersion string
 	Logger       *slog.Logger
-	// History is how many events are kept for resuming clients.
-	History int
+	// History is how many events are kept for resuming clients, and
+	// HistoryBytes caps their total size (default 16 MiB), whichever
+	// binds first.
+	History      int
+	HistoryBytes int
 	// SendQueue is how many frames may wait for a slow client before it is
 	// disconnected.
 	SendQueue      int
@@ -94,6 +98,7 @@ type Server struct {
 	ring    []heldEvent
 	head    int // index of the oldest held event
 	held    int
+	bytes   int // total frame bytes held
 	clients map[*conn]struct{}
 	closed  bool
 
@@ -134,6 +139,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.History <= 0 {
 		opts.History = DefaultHistory
+	}
+	if opts.HistoryBytes <= 0 {
+		opts.HistoryBytes = DefaultHistoryBytes
 	}
 	if opts.SendQueue <= 0 {
 		opts.SendQueue = DefaultSendQueue

@@ -326,6 +326,35 @@ func TestSnapshotWhenTooFarBehind(t *testing.T) {
 	}
 }
 
+func TestHistoryByteCap(t *testing.T) {
+	s, addr := startServer(t, Options{History: 1000, HistoryBytes: 20000})
+	c := mustDial(t, addr)
+	c.hello("S1", 0)
+	w := c.welcome()
+	c.snapshot()
+	c.ws.Close()
+	big := strings.Repeat("x", 1000)
+	for range 50 {
+		s.Publish("S1", apitype.EvAlert, apitype.Alert{Detail: big})
+	}
+	s.mu.Lock()
+	held, bytes := s.held, s.bytes
+	s.mu.Unlock()
+	if bytes > 20000 || held >= 50 || held < 10 {
+		t.Errorf("held %d events in %d bytes, want fewer than 50 within 20000", held, bytes)
+	}
+	c2 := mustDial(t, addr)
+	c2.hello("S1", w.Seq)
+	if w2 := c2.welcome(); w2.Resumed {
+		t.Error("resumed across events dropped for size")
+	}
+	c3 := mustDial(t, addr)
+	c3.hello("S1", s.Seq()-uint64(held))
+	if w3 := c3.welcome(); !w3.Resumed {
+		t.Error("could not resume within the held events")
+	}
+}
+
 func TestBadMessages(t *testing.T) {
 	s, addr := startServer(t, Options{})
 	bystander := mustDial(t, addr)

@@ -173,7 +173,7 @@ func (s *Station) build() {
 
 	s.hints = text(theme.SizeHint, theme.Dim, false)
 	s.hints.Text = "Enter/Tab scan  ·  F2 accept weight  ·  F5 reprint  ·  F6 retry label  ·  F8 lead override  ·  F9 zero scale  ·  Esc release order"
-	main := container.NewBorder(banner, container.NewPadded(s.hints), nil, queue, container.NewPadded(pack))
+	body := container.NewBorder(nil, nil, nil, queue, container.NewPadded(pack))
 
 	s.alertBG = canvas.NewRectangle(state.ColorError)
 	s.alertTitle = text(theme.SizeAlert, color.White, true)
@@ -187,7 +187,9 @@ func (s *Station) build() {
 	s.alertLayer = container.NewStack(s.alertBG, container.NewVBox(layout.NewSpacer(), s.alertTitle, s.alertDetail, gap, s.alertHint, layout.NewSpacer()))
 	s.alertLayer.Hide()
 
-	s.root = container.NewStack(main, s.alertLayer)
+	// The alert covers everything but the connection banner and the key
+	// hints, which stay in view.
+	s.root = container.NewBorder(banner, container.NewPadded(s.hints), nil, nil, container.NewStack(body, s.alertLayer))
 }
 
 // Content returns the screen's root object.

@@ -259,6 +259,9 @@ func TestPackingOverTheLocalAPI(t *testing.T) {
 		if h.win.Canvas().Focused() != s.scan {
 			t.Error("scan field lost the keyboard to the alert")
 		}
+		if bp, ap := fyne.CurrentApp().Driver().AbsolutePositionForObject(s.bannerText), fyne.CurrentApp().Driver().AbsolutePositionForObject(s.alertBG); !s.bannerText.Visible() || bp.Y >= ap.Y {
+			t.Errorf("the alert covers the connection banner (banner at %v, alert at %v)", bp, ap)
+		}
 	})
 	h.eventually("refusal in words", func() bool { return strings.Contains(s.notice.Text, "not in order ORDER-1") })
 

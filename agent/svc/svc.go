@@ -50,6 +50,18 @@ var ErrStopTimeout = errors.New("the agent did not stop in time")
 // orderly shutdown (daemon.Run).
 type RunFunc func(ctx context.Context, cfg *config.Config, log *slog.Logger) error
 
+// Agent is a started agent (daemon.Agent): Done is closed when it ends,
+// Stop shuts it down in order and returns why it ended.
+type Agent interface {
+	Done() <-chan struct{}
+	Stop() error
+}
+
+// StartFunc starts the agent and returns once it is ready: the store is
+// open and the local API listens (daemon.Start). Its errors reach the
+// service manager as a failed start.
+type StartFunc func(ctx context.Context, cfg *config.Config, log *slog.Logger) (Agent, error)
+
 // LoggerFunc builds the agent's logger from the config; extra receives the
 // same records (daemon.NewLogger).
 type LoggerFunc func(c config.Log, extra slog.Handler) (*slog.Logger, io.Closer, error)
@@ -62,7 +74,10 @@ type Options struct {
 	Executable string
 	// SystemdUnit is the kardianos template of the systemd unit.
 	SystemdUnit string
-	// Run and NewLogger are the agent; only Program needs them.
+	// Start (preferred) or Run, and NewLogger, are the agent; only
+	// Program needs them. With Start, the service manager sees the
+	// agent's start-up errors (store locked, port taken) as a failed start.
+	Start     StartFunc
 	Run       RunFunc
 	NewLogger LoggerFunc
 	// StopTimeout bounds Stop; zero means StopBudget.
@@ -145,8 +160,8 @@ func NewProgram(opt Options, sysLog slog.Handler) (*Program, error) {
 	if err := checkPath(opt.ConfigPath); err != nil {
 		return nil, err
 	}
-	if opt.Run == nil || opt.NewLogger == nil {
-		return nil, errors.New("svc: Run and NewLogger are required")
+	if (opt.Run == nil && opt.Start == nil) || opt.NewLogger == nil {
+		return nil, errors.New("svc: Start or Run, and NewLogger, are required")
 	}
 	if opt.StopTimeout <= 0 {
 		opt.StopTimeout = StopBudget
@@ -181,12 +196,31 @@ func (p *Program) start() error {
 		return fmt.Errorf("%w: setting up logging: %w", ErrPermanent, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	run := p.opt.Run
+	if p.opt.Start != nil {
+		a, err := p.opt.Start(ctx, cfg, log)
+		if err != nil {
+			cancel()
+			log.Error("packline-agent could not start", "err", err)
+			if closer != nil {
+				_ = closer.Close()
+			}
+			return fmt.Errorf("starting the agent: %w", err)
+		}
+		run = func(ctx context.Context, _ *config.Config, _ *slog.Logger) error {
+			select {
+			case <-ctx.Done():
+			case <-a.Done():
+			}
+			return a.Stop()
+		}
+	}
 	p.cancel, p.done, p.closer, p.log = cancel, make(chan struct{}), closer, log
-	go p.run(ctx, cfg, log)
+	go p.run(ctx, cfg, log, run)
 	return nil
 }
 
-func (p *Program) run(ctx context.Context, cfg *config.Config, log *slog.Logger) {
+func (p *Program) run(ctx context.Context, cfg *config.Config, log *slog.Logger, run RunFunc) {
 	defer close(p.done)
 	err := func() (err error) {
 		defer func() {
@@ -194,7 +228,7 @@ func (p *Program) run(ctx context.Context, cfg *config.Config, log *slog.Logger)
 				err = fmt.Errorf("agent panicked: %v", r)
 			}
 		}()
-		return p.opt.Run(ctx, cfg, log)
+		return run(ctx, cfg, log)
 	}()
 	p.mu.Lock()
 	defer p.mu.Unlock()

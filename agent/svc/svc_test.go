@@ -220,3 +220,62 @@ func TestServiceConfig(t *testing.T) {
 		}
 	}
 }
+
+type fakeAgent struct {
+	done    chan struct{}
+	stopped chan struct{}
+	err     error
+}
+
+func (a *fakeAgent) Done() <-chan struct{} { return a.done }
+func (a *fakeAgent) Stop() error {
+	select {
+	case <-a.stopped:
+	default:
+		close(a.stopped)
+	}
+	return a.err
+}
+
+// TestStartFuncErrorsReachStart: with a StartFunc, the agent's start-up
+// error is Start's error (the service manager sees a failed start), and a
+// started agent is stopped by Stop.
+func TestStartFuncErrorsReachStart(t *testing.T) {
+	start := func(context.Context, *config.Config, *slog.Logger) (Agent, error) {
+		return nil, errors.New("store locked")
+	}
+	p, err := NewProgram(Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(nil); err == nil || !strings.Contains(err.Error(), "store locked") {
+		t.Fatalf("Start = %v, want the start-up error", err)
+	}
+
+	a := &fakeAgent{done: make(chan struct{}), stopped: make(chan struct{})}
+	start = func(context.Context, *config.Config, *slog.Logger) (Agent, error) { return a, nil }
+	p, _ = NewProgram(Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}, nil)
+	if err := p.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.stopped:
+	default:
+		t.Error("Stop did not stop the agent")
+	}
+
+	// An agent that ends by itself is a failure with its error.
+	a = &fakeAgent{done: make(chan struct{}), stopped: make(chan struct{}), err: errors.New("relay crashed")}
+	p, _ = NewProgram(Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}, nil)
+	if err := p.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	close(a.done)
+	<-p.Failed()
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "relay crashed") {
+		t.Errorf("Err = %v", err)
+	}
+}

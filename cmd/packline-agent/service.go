@@ -14,6 +14,11 @@ import (
 	"github.com/packline/packline/agent/config"
 	"github.com/packline/packline/agent/svc"
 	"github.com/packline/packline/installer"
+
+	// The time zone database is linked in: a Windows machine has no
+	// zoneinfo files, and the warehouse's zone (agent.time_zone) must load
+	// there too.
+	_ "time/tzdata"
 )
 
 func init() {

@@ -125,7 +125,7 @@ func BenchmarkScanToScreen(b *testing.B) {
 			scan = append(scan, float64(time.Since(start).Microseconds())/1000)
 		}
 		sc := scalesim.Shared(scaleName)
-		for i := range samples / 3 {
+		for i := range samples / 10 {
 			g := 500.0 + float64(i%50)*10
 			start := time.Now()
 			if err := sc.SetWeight(fmt.Sprintf("%.1f", g), "g"); err != nil {

@@ -62,8 +62,10 @@ type Options struct {
 	TokenFile string
 	// Listen is the address for ListenAndServe (default 127.0.0.1:7420).
 	Listen string
-	// AllowLAN also accepts the Host names in LANHosts (and the host part
-	// of Listen when it is not a wildcard), for stations on other machines.
+	// AllowLAN lets stations on other machines connect: it also accepts a
+	// Host that is an IP address (DNS rebinding needs a name) or one of
+	// the names in LANHosts (and the host part of Listen), with the
+	// listening port. The token is still required.
 	AllowLAN bool
 	LANHosts []string
 	// Gatherer feeds /metrics; nil serves the server's own metrics only.
@@ -253,6 +255,9 @@ func (s *Server) validHost(host string) bool {
 	h, p, err := net.SplitHostPort(host)
 	if err != nil || p != port {
 		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
 	}
 	for _, lan := range s.lanHosts() {
 		if strings.EqualFold(h, lan) {

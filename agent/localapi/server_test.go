@@ -39,6 +39,7 @@ func TestGate(t *testing.T) {
 		{"evil host (dns rebinding)", map[string]string{"Host": "evil.example:" + port}, false, http.StatusForbidden},
 		{"loopback host, other port", map[string]string{"Host": "127.0.0.1:1"}, false, http.StatusForbidden},
 		{"host without port", map[string]string{"Host": "localhost"}, false, http.StatusForbidden},
+		{"lan address without AllowLAN", map[string]string{"Host": "10.1.2.3:" + port}, false, http.StatusForbidden},
 		{"missing token", map[string]string{"Authorization": ""}, false, http.StatusUnauthorized},
 		{"wrong token", map[string]string{"Authorization": "Bearer wrong-token-0123456789abc"}, false, http.StatusUnauthorized},
 		{"token prefix only", map[string]string{"Authorization": "Bearer " + testToken[:10]}, false, http.StatusUnauthorized},
@@ -97,8 +98,10 @@ func TestAllowLAN(t *testing.T) {
 	port := addr[strings.LastIndex(addr, ":")+1:]
 	for host, want := range map[string]int{
 		"pack-07.lan:" + port:  http.StatusSwitchingProtocols,
+		"10.1.2.3:" + port:     http.StatusSwitchingProtocols,
 		"evil.example:" + port: http.StatusForbidden,
 		"pack-07.lan:1":        http.StatusForbidden,
+		"10.1.2.3:1":           http.StatusForbidden,
 	} {
 		_, resp, _ := dial(t, addr, http.Header{"Host": {host}})
 		if resp == nil || resp.StatusCode != want {

@@ -90,4 +90,5 @@ func (t storeTx) OutboxStats() (OutboxStats, error) {
 	s, err := t.tx.OutboxStats()
 	return OutboxStats{Depth: s.Depth, Dead: s.Dead, Oldest: s.Oldest}, err
 }
+
 var _ StateCounter = storeTx{}

@@ -303,3 +303,26 @@ func TestNewValidates(t *testing.T) {
 	}
 	_ = json.Valid
 }
+
+func TestCommandTimeout(t *testing.T) {
+	_, b, ln := startAgent(t)
+	b.block = make(chan struct{})
+	defer close(b.block)
+	rec := newRecorder()
+	c := runClient(t, rec.options(Options{URL: "ws://" + ln.Addr().String(), Token: token, Station: "S1", CommandTimeout: 30 * time.Millisecond}))
+	rec.wait(t, "snapshot", func() bool { return len(rec.events) >= 3 })
+	if _, err := c.Do(context.Background(), apitype.Command{Kind: apitype.CmdScan, Code: "X"}); !errors.Is(err, ErrTimeout) {
+		t.Errorf("Do against a stuck agent: %v, want ErrTimeout", err)
+	}
+	c.mu.Lock()
+	pending := len(c.pending)
+	c.mu.Unlock()
+	if pending != 0 {
+		t.Errorf("%d commands left pending after the timeout", pending)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Do(ctx, apitype.Command{Kind: apitype.CmdScan, Code: "Y"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Do with a cancelled context: %v", err)
+	}
+}

@@ -101,6 +101,9 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
+	if errors.Is(err, ErrMigration) {
+		t.Errorf("a locked store is reported as a failed migration: %v", err)
+	}
 	for _, want := range []string{"another packline-agent has the store open", e.path, "stop it first"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("lock error %q does not mention %q", err, want)
@@ -424,6 +427,9 @@ func TestFailedMigrationLeavesFileUntouched(t *testing.T) {
 	if err == nil {
 		t.Fatal("a failing migration opened the store")
 	}
+	if !errors.Is(err, ErrMigration) {
+		t.Errorf("failed migration error %v is not ErrMigration", err)
+	}
 	if after, _ := os.ReadFile(e.path); !bytes.Equal(before, after) {
 		t.Error("a failed migration changed the file")
 	}
@@ -440,7 +446,7 @@ func TestFailedMigrationLeavesFileUntouched(t *testing.T) {
 
 	// A file from a newer agent is refused, not downgraded.
 	_, err = openWith(e.path, e.opts(), migrations()[:1])
-	if err == nil || !strings.Contains(err.Error(), "newer than this packline-agent") {
+	if err == nil || !strings.Contains(err.Error(), "newer than this packline-agent") || !errors.Is(err, ErrMigration) {
 		t.Errorf("opening a newer schema: %v", err)
 	}
 }

@@ -111,7 +111,8 @@ func schemaVersion(tx *bolt.Tx) (int, error) {
 
 // migrate brings the file to the newest schema. An existing file is backed
 // up to BackupDir first; all pending migrations run in one transaction, so a
-// failure leaves the file as it was.
+// failure leaves the file as it was. Failures that opening again would only
+// repeat (and back up again) are ErrMigration.
 func (db *DB) migrate(migs []migration) error {
 	latest := 0
 	if len(migs) > 0 {
@@ -123,7 +124,7 @@ func (db *DB) migrate(migs []migration) error {
 	}
 	db.schema = cur
 	if cur > latest {
-		return fmt.Errorf("store %s has schema v%d, newer than this packline-agent knows (v%d): upgrade packline-agent or restore an older backup", db.path, cur, latest)
+		return &migrationError{fmt.Errorf("store %s has schema v%d, newer than this packline-agent knows (v%d): upgrade packline-agent or restore an older backup", db.path, cur, latest)}
 	}
 	if cur == latest {
 		return nil
@@ -131,7 +132,7 @@ func (db *DB) migrate(migs []migration) error {
 	backup := ""
 	if cur > 0 {
 		if db.opt.BackupDir == "" {
-			return fmt.Errorf("store %s needs migrating from schema v%d to v%d but no backup directory is set: set store.backup_dir", db.path, cur, latest)
+			return &migrationError{fmt.Errorf("store %s needs migrating from schema v%d to v%d but no backup directory is set: set store.backup_dir", db.path, cur, latest)}
 		}
 		if err := os.MkdirAll(db.opt.BackupDir, 0o750); err != nil {
 			return fmt.Errorf("creating backup directory: %w", err)
@@ -162,7 +163,7 @@ func (db *DB) migrate(migs []migration) error {
 	if err != nil {
 		err = db.mapErr(err)
 		if backup != "" {
-			return fmt.Errorf("migrating store %s from schema v%d to v%d failed at v%d (%s): %w; the file was not changed and a copy is in %s", db.path, cur, latest, at.to, at.name, err, backup)
+			return &migrationError{fmt.Errorf("migrating store %s from schema v%d to v%d failed at v%d (%s): %w; the file was not changed and a copy is in %s", db.path, cur, latest, at.to, at.name, err, backup)}
 		}
 		return fmt.Errorf("initialising store %s (schema v%d, %s): %w", db.path, at.to, at.name, err)
 	}

@@ -63,6 +63,11 @@ var (
 	ErrFull = errors.New("store full")
 	// ErrCorrupt means a stored record or the file itself could not be read.
 	ErrCorrupt = errors.New("store corrupt")
+	// ErrMigration means Open could not bring the file to this agent's
+	// schema: a migration step failed (the file is unchanged), the file is
+	// from a newer agent, or no backup directory is set. Opening again
+	// fails the same way until an operator acts.
+	ErrMigration = errors.New("store schema migration failed")
 )
 
 // lockedError carries the path and wait of a lock timeout; it is ErrLocked.
@@ -76,6 +81,14 @@ func (e *lockedError) Error() string {
 }
 
 func (e *lockedError) Is(target error) bool { return target == ErrLocked }
+
+// migrationError keeps the message of a failed migration; it is
+// ErrMigration.
+type migrationError struct{ err error }
+
+func (e *migrationError) Error() string        { return e.err.Error() }
+func (e *migrationError) Unwrap() error        { return e.err }
+func (e *migrationError) Is(target error) bool { return target == ErrMigration }
 
 // Options configure Open.
 type Options struct {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"image/png"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -73,6 +74,41 @@ func TestPrintsZPLAsPNG(t *testing.T) {
 	f, err := os.ReadFile(filepath.Join(dir, "label-0001.png"))
 	if err != nil || !bytes.HasPrefix(f, []byte("\x89PNG")) {
 		t.Fatalf("label PNG: %v", err)
+	}
+}
+
+// TestBandedZPLComposesOnePNG prints a 300 dpi 4x6 label, which the encoder
+// sends as several ^GF bands at their ^FO rows, and checks that the PNG is
+// the whole label.
+func TestBandedZPLComposesOnePNG(t *testing.T) {
+	dir := t.TempDir()
+	s, addr := start(t, Options{Dir: dir, DPI: 300})
+	img := label(2, 1218, 1827)
+	job := zplJob(t, img)
+	if n := bytes.Count(job, []byte("^GFA,")); n < 2 {
+		t.Fatalf("the job has %d ^GF fields; want the label split into bands", n)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(job)
+	c.Close()
+	if _, err := s.WaitLabels(testCtx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "label-0001.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := raster.FromImage(im)
+	if back.Width != img.Width || back.Height != img.Height || !bytes.Equal(back.Bits, img.Bits) {
+		t.Fatalf("PNG is %dx%d and differs from the %dx%d label sent", back.Width, back.Height, img.Width, img.Height)
 	}
 }
 

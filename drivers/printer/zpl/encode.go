@@ -32,10 +32,17 @@ type Encoder struct {
 	pool sync.Pool // of *zlib.Writer
 }
 
+// MaxGraphicField is the largest byte count a ^GF field may declare in its
+// b and c parameters (the classic ZPL II limit). Encode splits a larger
+// image into bands that each stay within it.
+const MaxGraphicField = 99999
+
 // Encode returns a complete ZPL II format that prints img at the label's
-// origin as one Z64-compressed ^GF graphic field:
+// origin as Z64-compressed ^GF graphic fields. An image of more than
+// MaxGraphicField bytes is cut into horizontal bands of equal height (the
+// last one may be shorter), each a ^GF field of its own at its row:
 //
-//	^XA^PW812^LH0,0^FO0,0^GFA,b,c,d,:Z64:<base64>:<crc>^FS^PQ1^XZ
+//	^XA^PW812^LH0,0^FO0,0^GFA,b,c,d,:Z64:<base64>:<crc>^FS^FO0,609^GFA,…^FS^PQ1^XZ
 //
 // Encode is (&Encoder{}).Encode; keep an Encoder to encode many labels.
 func Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) {
@@ -62,27 +69,51 @@ func (e *Encoder) Encode(img *raster.Bitmap, opt EncodeOptions) ([]byte, error) 
 	if copies > 99999999 {
 		return nil, fmt.Errorf("zpl: %d copies is more than ^PQ accepts (99999999)", copies)
 	}
-	field, err := e.Z64(img.Bits)
+	rows, err := bandRows(img.Stride, img.Height)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.Grow(len(field) + 96)
+	b.Grow(len(img.Bits)/16 + 256)
 	b.WriteString("^XA^PW")
 	b.WriteString(strconv.Itoa(w))
-	b.WriteString("^LH0,0^FO0,0^GFA,")
-	n := strconv.Itoa(len(img.Bits))
-	b.WriteString(n)
-	b.WriteByte(',')
-	b.WriteString(n)
-	b.WriteByte(',')
-	b.WriteString(strconv.Itoa(img.Stride))
-	b.WriteByte(',')
-	b.Write(field)
-	b.WriteString("^FS^PQ")
+	b.WriteString("^LH0,0")
+	for y := 0; y < img.Height; y += rows {
+		h := min(rows, img.Height-y)
+		band := img.Bits[y*img.Stride : (y+h)*img.Stride]
+		field, err := e.Z64(band)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("^FO0,")
+		b.WriteString(strconv.Itoa(y))
+		b.WriteString("^GFA,")
+		n := strconv.Itoa(len(band))
+		b.WriteString(n)
+		b.WriteByte(',')
+		b.WriteString(n)
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(img.Stride))
+		b.WriteByte(',')
+		b.Write(field)
+		b.WriteString("^FS")
+	}
+	b.WriteString("^PQ")
 	b.WriteString(strconv.Itoa(copies))
 	b.WriteString("^XZ")
 	return b.Bytes(), nil
+}
+
+// bandRows returns how many rows of stride bytes go in one ^GF field so
+// that no field declares more than MaxGraphicField bytes, spreading the
+// rows evenly over the fewest fields.
+func bandRows(stride, height int) (int, error) {
+	if stride > MaxGraphicField {
+		return 0, fmt.Errorf("zpl: a row of %d bytes is more than one ^GF field holds (%d): the image is far too wide for a label", stride, MaxGraphicField)
+	}
+	maxRows := MaxGraphicField / stride
+	bands := (height + maxRows - 1) / maxRows
+	return (height + bands - 1) / bands, nil
 }
 
 // Z64 returns data as a ^GF Z64 payload: ":Z64:" + base64(zlib(data)) + ":"

@@ -51,7 +51,11 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.HasPrefix(job, []byte(fmt.Sprintf("^XA^PW%d^LH0,0^FO0,0^GFA,%d,%d,%d,:Z64:", sz[0], len(img.Bits), len(img.Bits), img.Stride))) ||
+			head := fmt.Sprintf("^XA^PW%d^LH0,0^FO0,0^GFA,%d,%d,%d,:Z64:", sz[0], len(img.Bits), len(img.Bits), img.Stride)
+			if len(img.Bits) > MaxGraphicField {
+				head = fmt.Sprintf("^XA^PW%d^LH0,0^FO0,0^GFA,", sz[0]) // banded; see TestEncodeKeepsGraphicFieldsUnderLimit
+			}
+			if !bytes.HasPrefix(job, []byte(head)) ||
 				!bytes.HasSuffix(job, []byte("^FS^PQ2^XZ")) {
 				t.Fatalf("%v: job frame wrong: %.80q … %q", sz, job, job[len(job)-12:])
 			}
@@ -64,6 +68,66 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			}
 			sameBits(t, got, img)
 		}
+	}
+}
+
+// TestEncodeKeepsGraphicFieldsUnderLimit checks that no ^GF field of a full
+// 4x6 label declares more than 99999 bytes, that the bands tile the image
+// from the top without gaps, and that they compose back into the image.
+func TestEncodeKeepsGraphicFieldsUnderLimit(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		dpi, w, h, fields int
+	}{
+		{203, 812, 1218, 2},   // 124,236 bytes
+		{300, 1218, 1827, 3},  // 279,531 bytes
+		{600, 2436, 3654, 12}, // 1,114,470 bytes
+	} {
+		t.Run(fmt.Sprint(c.dpi), func(t *testing.T) {
+			img := randomBitmap(r, c.w, c.h, 0.1)
+			job, err := Encode(img, EncodeOptions{Width: c.w, Height: c.h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewScanner(bytes.NewReader(job))
+			it, err := s.Next()
+			if err != nil || it.Format == nil {
+				t.Fatalf("no format: %v", err)
+			}
+			fields, nextY, y := 0, 0, -1
+			for _, cmd := range it.Format {
+				switch cmd.Code {
+				case "FO":
+					if _, err := fmt.Sscanf(string(cmd.Params), "0,%d", &y); err != nil {
+						t.Fatalf("^FO%s: %v", cmd.Params, err)
+					}
+				case "GF":
+					fields++
+					var sent, total, stride int
+					if _, err := fmt.Sscanf(string(cmd.Params), "A,%d,%d,%d,", &sent, &total, &stride); err != nil {
+						t.Fatalf("^GF header %.40q: %v", cmd.Params, err)
+					}
+					if sent > MaxGraphicField || total > MaxGraphicField {
+						t.Errorf("field %d declares b=%d c=%d, over %d", fields, sent, total, MaxGraphicField)
+					}
+					if stride != img.Stride || total%stride != 0 {
+						t.Errorf("field %d: %d bytes of %d per row", fields, total, stride)
+					}
+					if y != nextY {
+						t.Errorf("field %d at row %d, want %d (bands must tile the image)", fields, y, nextY)
+					}
+					nextY = y + total/stride
+				}
+			}
+			if fields != c.fields || nextY != c.h {
+				t.Errorf("%d fields covering %d rows, want %d covering %d", fields, nextY, c.fields, c.h)
+			}
+			got, _, err := DecodeLabel(job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, got, img)
+		})
 	}
 }
 

@@ -392,7 +392,7 @@ func (db *DB) recoverFile(cause error) error {
 	}
 	if rec.RestoredFrom != "" {
 		rec.Message = fmt.Sprintf("The store was damaged (%s). The damaged file was kept as %s. The backup %s from %s was restored: work recorded after that time is not in the store, so open orders are pulled again from TikTok; check labels bought since then in Seller Center.",
-			cause, moved, filepath.Base(rec.RestoredFrom), rec.BackupTime.Format(time.RFC3339))
+			cause, moved, rec.RestoredFrom, rec.BackupTime.Format(time.RFC3339))
 	} else {
 		rec.Message = fmt.Sprintf("The store was damaged (%s). The damaged file was kept as %s. No usable backup was found, so an empty store was started: orders are pulled again from TikTok; check labels already bought in Seller Center.",
 			cause, moved)

@@ -86,6 +86,10 @@ type API struct {
 	// AllowLAN permits a non-loopback listen address for LAN stations.
 	AllowLAN  bool   `toml:"allow_lan"`
 	TokenFile string `toml:"token_file"`
+	// AdminTokenFile holds the token that guards administrative requests
+	// such as backups; only the service account and administrators may
+	// read it.
+	AdminTokenFile string `toml:"admin_token_file"`
 }
 
 // Store is the embedded database.
@@ -264,6 +268,7 @@ func (c *Config) ApplyDefaults(p Paths) {
 	}
 	def(&c.API.Listen, "127.0.0.1:7420")
 	def(&c.API.TokenFile, join("ui-token"))
+	def(&c.API.AdminTokenFile, join("admin-token"))
 	def(&c.Store.Path, join("packline.db"))
 	defInt(&c.Store.MaxSizeMB, 1024)
 	if c.Store.OpenTimeout.Duration == 0 {
@@ -296,7 +301,7 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	for name, p := range map[string]string{
 		"agent.data_dir": c.Agent.DataDir, "store.path": c.Store.Path, "store.backup_dir": c.Store.BackupDir,
-		"api.token_file": c.API.TokenFile, "tiktok.app_secret_file": c.TikTok.AppSecretFile,
+		"api.token_file": c.API.TokenFile, "api.admin_token_file": c.API.AdminTokenFile, "tiktok.app_secret_file": c.TikTok.AppSecretFile,
 		"tiktok.refresh_token_file": c.TikTok.RefreshTokenFile, "sync.token_file": c.Sync.TokenFile,
 	} {
 		if p != "" && !isAbs(p) {

@@ -40,6 +40,9 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if got, want := c.Store.Path, "/var/lib/packline/packline.db"; got != want {
 		t.Errorf("store path = %q, want %q", got, want)
 	}
+	if got, want := c.API.AdminTokenFile, "/var/lib/packline/admin-token"; got != want {
+		t.Errorf("admin token file = %q, want %q", got, want)
+	}
 	if c.TikTok.PollInterval.Seconds() != 15 {
 		t.Errorf("poll interval = %v", c.TikTok.PollInterval)
 	}

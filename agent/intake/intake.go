@@ -74,6 +74,9 @@ type Intake struct {
 
 	mu          sync.Mutex // serialises pulls
 	lastFullRef time.Time
+	// unknown holds the products already reported without a catalogue
+	// weight, so each is logged once, not on every re-read.
+	unknown map[string]bool
 }
 
 // New returns an Intake; it does no I/O until Pull or Run.
@@ -96,7 +99,7 @@ func New(db *store.DB, up Upstream, opt Options) *Intake {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Intake{db: db, up: up, opt: opt, log: opt.Logger, kick: make(chan struct{}, 1)}
+	return &Intake{db: db, up: up, opt: opt, log: opt.Logger, kick: make(chan struct{}, 1), unknown: map[string]bool{}}
 }
 
 // Kick asks for a pull as soon as possible.
@@ -420,8 +423,13 @@ func (in *Intake) refresh(ctx context.Context, start time.Time, res *Result, pro
 }
 
 // fetchProducts reads the catalogue weight of products not stored or stale.
+// A product without a package weight, or one the catalogue no longer has, is
+// stored with its weight unknown: the weight policy (weight.unknown_product)
+// decides at weighing time, and the pull goes on. Such a product is read
+// again every FullRefresh, so a weight added in Seller Center is picked up.
 func (in *Intake) fetchProducts(ctx context.Context, ids map[string]bool) (int, error) {
 	now := in.opt.Now()
+	unknownTTL := min(in.opt.FullRefresh, in.opt.ProductTTL)
 	var need []string
 	if err := in.db.View(func(tx *store.Tx) error {
 		for id := range ids {
@@ -429,10 +437,13 @@ func (in *Intake) fetchProducts(ctx context.Context, ids map[string]bool) (int, 
 				continue
 			}
 			p, err := tx.Product(id)
-			if errors.Is(err, store.ErrNotFound) || err == nil && now.Sub(p.FetchedAt) > in.opt.ProductTTL {
+			switch {
+			case errors.Is(err, store.ErrNotFound):
 				need = append(need, id)
-			} else if err != nil {
+			case err != nil:
 				return err
+			case now.Sub(p.FetchedAt) > in.opt.ProductTTL, p.Weight <= 0 && now.Sub(p.FetchedAt) > unknownTTL:
+				need = append(need, id)
 			}
 		}
 		return nil
@@ -443,12 +454,17 @@ func (in *Intake) fetchProducts(ctx context.Context, ids map[string]bool) (int, 
 		return 0, nil
 	}
 	got := make([]order.Product, len(need))
+	why := make([]error, len(need))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, id := range need {
 		g.Go(func() error {
 			p, err := in.up.Product(gctx, id)
-			if err != nil {
+			if errors.Is(err, tiktok.ErrNoWeight) || errors.Is(err, tiktok.ErrNotFound) {
+				// Known now as "weight unknown"; whatever else the
+				// catalogue returned (barcodes) is kept.
+				p.ID, p.Weight, why[i] = id, 0, err
+			} else if err != nil {
 				return fmt.Errorf("reading product %s: %w", id, err)
 			}
 			if p.FetchedAt.IsZero() {
@@ -459,6 +475,17 @@ func (in *Intake) fetchProducts(ctx context.Context, ids map[string]bool) (int, 
 		})
 	}
 	err := g.Wait()
+	for i, p := range got {
+		switch {
+		case p.ID == "":
+		case why[i] != nil && !in.unknown[p.ID]:
+			in.unknown[p.ID] = true
+			in.log.Warn("product has no catalogue weight: its orders are weighed under weight.unknown_product", "product", p.ID, "err", why[i])
+		case why[i] == nil && in.unknown[p.ID]:
+			delete(in.unknown, p.ID)
+			in.log.Info("product has a catalogue weight again", "product", p.ID, "weight", p.Weight.String())
+		}
+	}
 	n := 0
 	if uerr := in.db.Update(func(tx *store.Tx) error {
 		for _, p := range got {

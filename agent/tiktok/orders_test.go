@@ -301,3 +301,15 @@ func TestProductBarcodes(t *testing.T) {
 		}
 	}
 }
+
+func TestProductWithoutWeightKeepsItsBarcodes(t *testing.T) {
+	data := `{"id":"p1","package_dimensions":{"length":"20","width":"10","height":"5","unit":"CENTIMETER"},
+		"skus":[{"id":"s1","identifier_code":{"code":"0012345678905","type":"EAN"}}]}`
+	p, err := decodeProduct([]byte(data), "p1", time.Unix(0, 0))
+	if !errors.Is(err, ErrNoWeight) {
+		t.Fatalf("err = %v, want ErrNoWeight", err)
+	}
+	if p.ID != "p1" || p.Weight != 0 || p.Barcodes["0012345678905"] != "s1" || p.DimUnit != "CM" {
+		t.Errorf("product without weight = %+v, want its id, dimensions and barcodes with no weight", p)
+	}
+}

@@ -74,21 +74,6 @@ func (p productData) domain(id string, now time.Time) (order.Product, error) {
 		p.ID = id
 	}
 	out := order.Product{ID: p.ID, FetchedAt: now.UTC()}
-	if p.PackageWeight == nil || p.PackageWeight.Value == "" {
-		return order.Product{}, fmt.Errorf("product %s: %w", p.ID, ErrNoWeight)
-	}
-	unit, err := productMassUnit(p.PackageWeight.Unit)
-	if err != nil {
-		return order.Product{}, fmt.Errorf("product %s: %w", p.ID, err)
-	}
-	m, err := order.ParseMass(string(p.PackageWeight.Value), unit)
-	if err != nil {
-		return order.Product{}, fmt.Errorf("product %s package_weight: %w", p.ID, err)
-	}
-	if m <= 0 {
-		return order.Product{}, fmt.Errorf("product %s: package_weight %q is not positive: %w", p.ID, p.PackageWeight.Value, ErrNoWeight)
-	}
-	out.Weight = m
 	if d := p.PackageDimensions; d != nil && d.Length != "" && d.Width != "" && d.Height != "" {
 		du, err := productDimUnit(d.Unit)
 		if err != nil {
@@ -105,6 +90,23 @@ func (p productData) domain(id string, now time.Time) (order.Product, error) {
 		}
 		out.Barcodes[strings.TrimSpace(sku.IdentifierCode.Code)] = sku.ID
 	}
+	// Without a weight the rest of the product is still returned, so its
+	// barcodes can be scanned while the weight stays unknown.
+	if p.PackageWeight == nil || p.PackageWeight.Value == "" {
+		return out, fmt.Errorf("product %s: %w", p.ID, ErrNoWeight)
+	}
+	unit, err := productMassUnit(p.PackageWeight.Unit)
+	if err != nil {
+		return order.Product{}, fmt.Errorf("product %s: %w", p.ID, err)
+	}
+	m, err := order.ParseMass(string(p.PackageWeight.Value), unit)
+	if err != nil {
+		return order.Product{}, fmt.Errorf("product %s package_weight: %w", p.ID, err)
+	}
+	if m <= 0 {
+		return out, fmt.Errorf("product %s: package_weight %q is not positive: %w", p.ID, p.PackageWeight.Value, ErrNoWeight)
+	}
+	out.Weight = m
 	return out, nil
 }
 
@@ -119,7 +121,9 @@ func decodeProduct(data []byte, id string, now time.Time) (order.Product, error)
 
 // Product returns a product's catalogue package weight and dimensions (GET
 // /product/202309/products/{id}), cached in memory for ProductTTL. A
-// product without a package weight is an error wrapping ErrNoWeight.
+// product without a package weight is an error wrapping ErrNoWeight,
+// returned with the rest of the product (its dimensions and barcodes, no
+// weight); a product that no longer exists is an error wrapping ErrNotFound.
 func (c *Client) Product(ctx context.Context, id string) (order.Product, error) {
 	if err := validID("product", id); err != nil {
 		return order.Product{}, err
@@ -140,7 +144,7 @@ func (c *Client) Product(ctx context.Context, id string) (order.Product, error) 
 	}
 	out, err := p.domain(id, now)
 	if err != nil {
-		return order.Product{}, fmt.Errorf("tiktok %s: %w", path, err)
+		return out, fmt.Errorf("tiktok %s: %w", path, err)
 	}
 	if c.productTTL > 0 {
 		c.prodMu.Lock()

@@ -12,8 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kardianos/service"
@@ -59,7 +62,8 @@ type Agent interface {
 
 // StartFunc starts the agent and returns once it is ready: the store is
 // open and the local API listens (daemon.Start). Its errors reach the
-// service manager as a failed start.
+// service manager as a failed start; wrap those a restart cannot fix (a
+// store that cannot be migrated, a bad device URI) with ErrPermanent.
 type StartFunc func(ctx context.Context, cfg *config.Config, log *slog.Logger) (Agent, error)
 
 // LoggerFunc builds the agent's logger from the config; extra receives the
@@ -74,9 +78,9 @@ type Options struct {
 	Executable string
 	// SystemdUnit is the kardianos template of the systemd unit.
 	SystemdUnit string
-	// Start (preferred) or Run, and NewLogger, are the agent; only
-	// Program needs them. With Start, the service manager sees the
-	// agent's start-up errors (store locked, port taken) as a failed start.
+	// Start (preferred) or Run, and NewLogger, are the agent; Program and
+	// Run need them. With Start, the service manager sees the agent's
+	// start-up errors (store locked, port taken) as a failed start.
 	Start     StartFunc
 	Run       RunFunc
 	NewLogger LoggerFunc
@@ -189,11 +193,15 @@ func (p *Program) start() error {
 	}
 	cfg, err := p.opt.Load(p.opt.ConfigPath)
 	if err != nil {
-		return fmt.Errorf("%w: %w (fix the file, then check it with: packline-agent check --config %s)", ErrPermanent, err, p.opt.ConfigPath)
+		err = fmt.Errorf("%w: %w (fix the file, then check it with: packline-agent check --config %s)", ErrPermanent, err, p.opt.ConfigPath)
+		p.sysError(err)
+		return err
 	}
 	log, closer, err := p.opt.NewLogger(cfg.Log, p.sysLog)
 	if err != nil {
-		return fmt.Errorf("%w: setting up logging: %w", ErrPermanent, err)
+		err = fmt.Errorf("%w: setting up logging: %w", ErrPermanent, err)
+		p.sysError(err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	run := p.opt.Run
@@ -218,6 +226,17 @@ func (p *Program) start() error {
 	p.cancel, p.done, p.closer, p.log = cancel, make(chan struct{}), closer, log
 	go p.run(ctx, cfg, log, run)
 	return nil
+}
+
+// sysError reports a start-up failure that happened before the agent's
+// logger existed to the service manager's log, when there is one.
+func (p *Program) sysError(err error) {
+	if p.sysLog == nil {
+		return
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelError, "packline-agent could not start", 0)
+	r.AddAttrs(slog.String("err", err.Error()))
+	_ = p.sysLog.Handle(context.Background(), r)
 }
 
 func (p *Program) run(ctx context.Context, cfg *config.Config, log *slog.Logger, run RunFunc) {
@@ -294,16 +313,25 @@ func exitError(err error) error {
 	return &ExitError{Code: code, Err: err}
 }
 
-// Run runs the agent in the foreground, under the service manager when
-// started by it: it blocks until the service manager (or SIGTERM/Ctrl-C)
-// stops it, or until the agent fails. The error is an *ExitError whose
-// ExitCode the process should exit with.
-func Run(opt Options) error {
+// Run runs the agent until it is stopped or fails. From a terminal it runs
+// in the foreground until ctx ends, SIGTERM or Ctrl-C arrives, or the agent
+// fails; under the service manager (systemd, the Windows service control
+// manager) it runs as the service, until the service manager stops it. The
+// error is an *ExitError whose ExitCode the process should exit with:
+// ExitPermanent when an operator has to act first.
+func Run(ctx context.Context, opt Options) error {
 	if err := checkPath(opt.ConfigPath); err != nil {
 		return exitError(fmt.Errorf("%w: %w", ErrPermanent, err))
 	}
+	if service.Interactive() {
+		prog, err := NewProgram(opt, nil)
+		if err != nil {
+			return exitError(fmt.Errorf("%w: %w", ErrPermanent, err))
+		}
+		return runForeground(ctx, prog)
+	}
 	var prog *Program
-	wait := func() { waitSignalOr(prog.Failed()) }
+	wait := func() { waitSignalOr(ctx, prog.Failed()) }
 	s, err := service.New(programShim{&prog}, serviceConfig(opt, wait))
 	if err != nil {
 		return exitError(fmt.Errorf("setting up the service: %w", err))
@@ -321,12 +349,46 @@ func Run(opt Options) error {
 	return prog.Err()
 }
 
+// runForeground starts prog, waits for ctx, a signal or a failure, and
+// stops it in order.
+func runForeground(ctx context.Context, prog *Program) error {
+	if err := prog.start(); err != nil {
+		return exitError(err)
+	}
+	waitSignalOr(ctx, prog.Failed())
+	if err := prog.stop(); err != nil {
+		return exitError(err)
+	}
+	return prog.Err()
+}
+
+// waitSignalOr blocks until ctx ends, SIGTERM or Ctrl-C arrives, or failed
+// is closed.
+func waitSignalOr(ctx context.Context, failed <-chan struct{}) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sig)
+	select {
+	case <-ctx.Done():
+	case <-sig:
+	case <-failed:
+	}
+}
+
 // programShim lets the service be created before the program, which needs
-// the service's logger.
+// the service's logger. A permanent start failure holds back the service
+// manager's restarts (see holdRecovery).
 type programShim struct{ p **Program }
 
-func (s programShim) Start(v service.Service) error { return (*s.p).Start(v) }
-func (s programShim) Stop(v service.Service) error  { return (*s.p).Stop(v) }
+func (s programShim) Start(v service.Service) error {
+	err := (*s.p).Start(v)
+	if errors.Is(err, ErrPermanent) {
+		holdRecovery((*s.p).sysLog)
+	}
+	return err
+}
+
+func (s programShim) Stop(v service.Service) error { return (*s.p).Stop(v) }
 
 // Manager installs and controls the installed service.
 type Manager struct {

@@ -5,8 +5,6 @@ package svc
 import (
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/kardianos/service"
 )
@@ -28,16 +26,9 @@ func systemHandler(service.Service) slog.Handler {
 // fails, and Run returns its error.
 func exitOnFailure(*Program) {}
 
-// waitSignalOr blocks until SIGTERM or Ctrl-C, or until failed is closed.
-func waitSignalOr(failed <-chan struct{}) {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(sig)
-	select {
-	case <-sig:
-	case <-failed:
-	}
-}
-
 // prepareRun has nothing to do outside Windows.
 func prepareRun(slog.Handler) {}
+
+// holdRecovery has nothing to do: the systemd unit does not restart a run
+// that exits with ExitPermanent (RestartPreventExitStatus=3).
+func holdRecovery(slog.Handler) {}

@@ -279,3 +279,64 @@ func TestStartFuncErrorsReachStart(t *testing.T) {
 		t.Errorf("Err = %v", err)
 	}
 }
+
+// TestRunForegroundUntilCancelled: Run starts the agent, keeps it running
+// until its context ends, then stops it in order and reports success.
+func TestRunForegroundUntilCancelled(t *testing.T) {
+	a := &fakeAgent{done: make(chan struct{}), stopped: make(chan struct{})}
+	started := make(chan struct{})
+	start := func(context.Context, *config.Config, *slog.Logger) (Agent, error) { close(started); return a, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}) }()
+	<-started
+	select {
+	case err := <-errc:
+		t.Fatalf("Run returned before it was stopped: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("Run after an orderly stop = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	select {
+	case <-a.stopped:
+	default:
+		t.Error("Run returned without stopping the agent")
+	}
+}
+
+// TestRunExitCodes: Run's error carries the exit code the process ends
+// with: 3 for what a restart cannot fix, 1 for what it may.
+func TestRunExitCodes(t *testing.T) {
+	failing := func(err error) StartFunc {
+		return func(context.Context, *config.Config, *slog.Logger) (Agent, error) { return nil, err }
+	}
+	relayDown := &fakeAgent{done: make(chan struct{}), stopped: make(chan struct{}), err: errors.New("relay crashed")}
+	close(relayDown.done)
+	for _, tc := range []struct {
+		name  string
+		path  string
+		start StartFunc
+		code  int
+		want  string
+	}{
+		{"missing config", filepath.Join(t.TempDir(), "none.toml"), failing(nil), ExitPermanent, "none.toml"},
+		{"bad config", writeConfig(t, "[agent]\ndata_dri = \"/x\"\n"), failing(nil), ExitPermanent, "packline-agent check"},
+		{"relative config", "agent.toml", failing(nil), ExitPermanent, "relative"},
+		{"migration", writeConfig(t, ""), failing(fmt.Errorf("%w: opening store: schema v9 is newer", ErrPermanent)), ExitPermanent, "schema v9"},
+		{"store locked", writeConfig(t, ""), failing(errors.New("opening store: another packline-agent has the store open")), ExitFailed, "store open"},
+		{"failed while running", writeConfig(t, ""), func(context.Context, *config.Config, *slog.Logger) (Agent, error) { return relayDown, nil }, ExitFailed, "relay crashed"},
+	} {
+		err := Run(context.Background(), Options{ConfigPath: tc.path, Start: tc.start, NewLogger: newLogger(nil)})
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != tc.code || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Run = %v, want exit code %d mentioning %q", tc.name, err, tc.code, tc.want)
+		}
+	}
+}

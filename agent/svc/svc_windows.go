@@ -67,8 +67,12 @@ func prepareRun(log slog.Handler) {
 	}
 }
 
-// systemHandler forwards warnings and errors to the Windows Event Log.
+// systemHandler forwards warnings and errors to the Windows Event Log when
+// running under the service control manager.
 func systemHandler(s service.Service) slog.Handler {
+	if service.Interactive() {
+		return nil
+	}
 	l, err := s.Logger(nil)
 	if err != nil || l == nil {
 		return nil
@@ -78,12 +82,16 @@ func systemHandler(s service.Service) slog.Handler {
 
 // exitOnFailure ends the process when the agent fails on its own: the
 // service control manager only returns from Run on its own requests, so the
-// process exits with the failure's code and the recovery actions restart it.
+// process exits with the failure's code and the recovery actions restart it,
+// unless the failure is permanent (see holdRecovery).
 func exitOnFailure(p *Program) {
 	<-p.Failed()
 	code := ExitFailed
 	if e, ok := p.Err().(*ExitError); ok {
 		code = e.Code
+	}
+	if code == ExitPermanent {
+		holdRecovery(p.sysLog)
 	}
 	p.mu.Lock()
 	closer := p.closer
@@ -94,6 +102,45 @@ func exitOnFailure(p *Program) {
 	os.Exit(code)
 }
 
-// waitSignalOr is not used on Windows: the service control manager stops
-// the service.
-func waitSignalOr(<-chan struct{}) {}
+// holdRecovery keeps the service control manager from restarting a service
+// that failed for good (ExitPermanent: a bad configuration, a store that
+// cannot be migrated), which would otherwise go on forever at the last
+// recovery delay and take a new pre-migration backup each time.
+//
+// kardianos reports every failed Start to the service control manager as
+// service-specific exit code 1 whatever the cause, and the recovery actions
+// also apply to such non-crash failures, so the only lever is the recovery
+// configuration itself: it is cleared here, the service stays stopped with
+// the error in the Event Log, and prepareRun sets the actions again when an
+// operator starts the fixed service. The process itself exits with
+// ExitPermanent.
+func holdRecovery(log slog.Handler) {
+	err := func() error {
+		m, err := mgr.Connect()
+		if err != nil {
+			return fmt.Errorf("connecting to the service control manager: %w", err)
+		}
+		defer m.Disconnect()
+		s, err := m.OpenService(Name)
+		if err != nil {
+			return fmt.Errorf("opening service %s: %w", Name, err)
+		}
+		defer s.Close()
+		if err := s.ResetRecoveryActions(); err != nil {
+			return fmt.Errorf("clearing recovery actions: %w", err)
+		}
+		return nil
+	}()
+	if log == nil {
+		return
+	}
+	msg, lvl := "the service will not be restarted until the failure is fixed and it is started again", slog.LevelError
+	if err != nil {
+		msg, lvl = "could not hold back the service's restarts after a permanent failure", slog.LevelWarn
+	}
+	r := slog.NewRecord(time.Now(), lvl, msg, 0)
+	if err != nil {
+		r.AddAttrs(slog.String("err", err.Error()))
+	}
+	_ = log.Handle(context.Background(), r)
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -66,16 +67,25 @@ func (c *conn) run() {
 
 	writerDone := make(chan struct{})
 	go func() { defer close(writerDone); c.writeLoop() }()
+	// Whatever ends the reader, a panic included, the writer stops, the
+	// socket closes and the connection leaves the hub.
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, c)
+		station := c.station
+		s.mu.Unlock()
+		s.metrics.clients.Dec()
+		s.log.Info("station disconnected", "remote", c.remote, "station", station, "reason", c.closeText)
+	}()
+	defer c.ws.Close()
+	defer func() { <-writerDone }()
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("station connection failed", "remote", c.remote, "panic", p, "stack", string(debug.Stack()))
+			c.close(websocket.CloseInternalServerErr, "agent error: reconnect", false)
+		}
+	}()
 	c.readLoop()
-	<-writerDone
-	c.ws.Close()
-
-	s.mu.Lock()
-	delete(s.clients, c)
-	station := c.station
-	s.mu.Unlock()
-	s.metrics.clients.Dec()
-	s.log.Info("station disconnected", "remote", c.remote, "station", station, "reason", c.closeText)
 }
 
 // close ends the connection with a close frame. With drain the frames

@@ -2,6 +2,11 @@ package localapi
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/packline/packline/agent/localapi/apitype"
 )
@@ -95,7 +100,14 @@ func (s *Server) subscribe(c *conn, h apitype.Hello) {
 	// Ask the backend outside the hub's lock: it may publish while it
 	// builds the snapshot. Events after latest follow the snapshot; they
 	// are still held unless the history is smaller than the burst.
-	view, queue, link, devices := s.backend.Snapshot(h.Station)
+	view, queue, link, devices, err := s.snapshot(h.Station)
+	if err != nil {
+		s.logPanic("station snapshot failed", err, "station", h.Station, "remote", c.remote)
+		c.reply(mustFrame(apitype.TypeError, "", 0, "", apitype.Error{Code: apitype.ErrInternal,
+			Message: "the agent failed to build this station's state; the connection closes and the app reconnects: if this repeats, check the agent log"}))
+		c.close(websocket.CloseInternalServerErr, "snapshot failed", true)
+		return
+	}
 	if view.Station == "" {
 		view.Station = h.Station
 	}
@@ -115,6 +127,36 @@ func (s *Server) subscribe(c *conn, h apitype.Hello) {
 	batch = append(batch, s.heldAfter(latest, h.Station)...)
 	s.attachLocked(c, h.Station, batch)
 	s.mu.Unlock()
+}
+
+// panicError is a backend panic turned into an error; it keeps the stack
+// for the log.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("backend panicked: %v", e.value) }
+
+// snapshot asks the backend for station's state and turns a panic into an
+// error, so that one station's broken state cannot take the agent down.
+func (s *Server) snapshot(station string) (view apitype.StationView, queue []apitype.QueueEntry, link apitype.Link, devices []apitype.DeviceStatus, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("building snapshot of station %s: %w", station, &panicError{value: p, stack: debug.Stack()})
+		}
+	}()
+	view, queue, link, devices = s.backend.Snapshot(station)
+	return view, queue, link, devices, nil
+}
+
+// logPanic logs err at Error, with the stack when it comes from a panic.
+func (s *Server) logPanic(msg string, err error, args ...any) {
+	var pe *panicError
+	if errors.As(err, &pe) {
+		args = append(args, "stack", string(pe.stack))
+	}
+	s.log.Error(msg, append(args, "err", err)...)
 }
 
 func (s *Server) welcome(station string, seq uint64, resumed bool) apitype.Welcome {

@@ -321,7 +321,12 @@ func (s *Server) handleLabel(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "add ?station=<station id>", http.StatusBadRequest)
 		return
 	}
-	view, _, _, _ := s.backend.Snapshot(station)
+	view, _, _, _, err := s.snapshot(station)
+	if err != nil {
+		s.logPanic("label preview failed", err, "station", station)
+		http.Error(w, "the agent failed to build the state of station "+station+": check the agent log", http.StatusInternalServerError)
+		return
+	}
 	if view.Label == nil || len(view.Label.PreviewPNG) == 0 {
 		http.Error(w, "station "+station+" has no label preview", http.StatusNotFound)
 		return

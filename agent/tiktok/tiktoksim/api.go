@@ -587,7 +587,9 @@ func (s *Sim) searchOrders(c *reqCtx) (any, *apiError) {
 	}
 	orders := make([]Order, 0, len(page))
 	for _, r := range page {
-		orders = append(orders, copyOrder(&s.orderList[r.idx].w))
+		o := s.orderList[r.idx]
+		s.readLocked(o, c.now)
+		orders = append(orders, copyOrder(&o.w))
 	}
 	return map[string]any{"orders": orders, "next_page_token": next, "total_count": len(rows)}, nil
 }
@@ -608,6 +610,7 @@ func (s *Sim) orderDetail(c *reqCtx) (any, *apiError) {
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
 		if o, ok := s.orders[id]; ok {
+			s.readLocked(o, c.now)
 			orders = append(orders, copyOrder(&o.w))
 		}
 	}

@@ -43,7 +43,9 @@
 //
 // Options.Now is the clock and Advance moves it forward. Time drives token
 // expiry, the timestamp window, ON_HOLD release (OnHoldDelay after payment),
-// new orders (Arrivals) and document expiry.
+// new orders (Arrivals), buyers changing their mind while an order is being
+// packed (MidPackCancels: a cancel request or a cancellation some time after
+// the order is first read) and document expiry.
 //
 // # Control
 //

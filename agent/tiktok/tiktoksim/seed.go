@@ -2,6 +2,7 @@ package tiktoksim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -363,6 +364,32 @@ func (s *Sim) seedOrders(now time.Time, n int) {
 		if _, err := s.addOrderLocked(spec, now); err != nil {
 			panic("tiktoksim: seeding an order: " + err.Error())
 		}
+	}
+	s.seedMinds(n)
+}
+
+// cancelReasons are the reasons buyers give when they cancel.
+var cancelReasons = []string{"No longer needed", "Ordered by mistake", "Found a better price elsewhere", "Shipping takes too long"}
+
+// seedMinds gives Options.MidPackCancels of the n seeded orders (at least
+// one when the share is positive) a change of mind while they are packed:
+// seller-fulfilled orders that are ready or on hold, picked by the seed,
+// alternately a cancel request and a cancellation.
+func (s *Sim) seedMinds(n int) {
+	share := s.opts.MidPackCancels
+	if share <= 0 {
+		return
+	}
+	var pool []*simOrder
+	for _, o := range s.orderList[len(s.orderList)-n:] {
+		if o.w.FulfillmentType == "FULFILLMENT_BY_SELLER" && !o.w.IsBuyerRequestCancel && (o.w.Status == StatusAwaitingShipment || o.w.Status == StatusOnHold) {
+			pool = append(pool, o)
+		}
+	}
+	k := min(int(math.Ceil(float64(n)*share)), len(pool))
+	s.rng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
+	for _, o := range pool[:k] {
+		s.scheduleMind(o, s.minds%2 == 1)
 	}
 }
 

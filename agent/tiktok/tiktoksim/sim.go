@@ -71,6 +71,20 @@ type Options struct {
 	// Arrivals, if positive, pays a new random order every Arrivals of sim
 	// time; each starts ON_HOLD and is released after OnHoldDelay.
 	Arrivals time.Duration
+	// MidPackCancels is the share, from 0 to 1, of orders whose buyer
+	// changes their mind while the order is being packed: some time after
+	// the order is first read as AWAITING_SHIPMENT through Search Orders or
+	// Get Order Detail, the buyer asks to cancel it (is_buyer_request_cancel)
+	// or it is cancelled outright, alternately, with update_time bumped to
+	// that moment. Nothing happens to an order whose shipping was arranged
+	// first. Which orders and when follow from Seed: a positive share picks
+	// at least one seller-fulfilled seeded order, and each arrival with that
+	// probability.
+	MidPackCancels float64
+	// MidPackDelay is the longest time from that first read to the change of
+	// mind (2 minutes); each order's delay is drawn from Seed between half
+	// of it and all of it, and is at least a second.
+	MidPackDelay time.Duration
 }
 
 func (o *Options) defaults() {
@@ -103,6 +117,13 @@ func (o *Options) defaults() {
 	if o.DocTTL <= 0 {
 		o.DocTTL = 24 * time.Hour
 	}
+	if o.MidPackDelay <= 0 {
+		o.MidPackDelay = 2 * time.Minute
+	}
+	if !(o.MidPackCancels > 0) { // NaN too
+		o.MidPackCancels = 0
+	}
+	o.MidPackCancels = min(o.MidPackCancels, 1)
 }
 
 // Sim is a TikTok Shop simulator for one shop and one warehouse. All its
@@ -124,6 +145,8 @@ type Sim struct {
 	orders           map[string]*simOrder
 	orderList        []*simOrder
 	held             []*simOrder // ON_HOLD orders, released by tick
+	minded           []*simOrder // orders with a pending change of mind, applied by tick
+	minds            int         // changes of mind scheduled so far
 	packages         map[string]*simPackage
 	packageList      []*simPackage
 	purchases        map[string]int
@@ -149,6 +172,18 @@ type simOrder struct {
 	holdUntil time.Time
 	// address is revealed when the hold ends.
 	address *Address
+	// mind is the buyer's change of mind while the order is packed
+	// (Options.MidPackCancels), nil for most orders.
+	mind *changeOfMind
+}
+
+// changeOfMind is a scheduled cancel request or cancellation: after is how
+// long after the order's first read it happens, at when (zero until read).
+type changeOfMind struct {
+	after  time.Duration
+	cancel bool
+	reason string
+	at     time.Time
 }
 
 type simPackage struct {
@@ -429,8 +464,11 @@ func (s *Sim) setDisplayStatus(o *simOrder) {
 func (s *Sim) tick(now time.Time) {
 	// New orders paid since the last look, at most a day's worth at once.
 	for n := 0; s.opts.Arrivals > 0 && !s.nextArrival.After(now) && n < 10000; n++ {
-		if _, err := s.addOrderLocked(OrderSpec{Status: StatusOnHold, PaidTime: s.nextArrival}, now); err != nil {
+		id, err := s.addOrderLocked(OrderSpec{Status: StatusOnHold, PaidTime: s.nextArrival}, now)
+		if err != nil {
 			s.log.Error("tiktoksim: new order", "err", err)
+		} else if s.opts.MidPackCancels > 0 && s.rng.Float64() < s.opts.MidPackCancels {
+			s.scheduleMind(s.orders[id], s.minds%2 == 1)
 		}
 		s.nextArrival = s.nextArrival.Add(s.opts.Arrivals)
 	}
@@ -454,6 +492,52 @@ func (s *Sim) tick(now time.Time) {
 	}
 	clear(s.held[len(held):])
 	s.held = held
+	minded := s.minded[:0]
+	for _, o := range s.minded {
+		m := o.mind
+		if o.w.FulfillmentType != "FULFILLMENT_BY_SELLER" || o.w.Status != StatusAwaitingShipment && o.w.Status != StatusOnHold {
+			o.mind = nil // shipped, cancelled or not the seller's to pack: too late
+			continue
+		}
+		if m.at.IsZero() || m.at.After(now) {
+			minded = append(minded, o)
+			continue
+		}
+		o.mind = nil
+		at := m.at.Truncate(time.Second)
+		if last := time.Unix(o.w.UpdateTime, 0); at.Before(last) {
+			at = last
+		}
+		switch {
+		case m.cancel:
+			s.cancelLocked(o, at, "BUYER", m.reason)
+		case !o.w.IsBuyerRequestCancel:
+			o.w.IsBuyerRequestCancel = true
+			o.w.RequestCancelTime = at.Unix()
+			o.w.UpdateTime = at.Unix()
+		}
+	}
+	clear(s.minded[len(minded):])
+	s.minded = minded
+}
+
+// scheduleMind gives o a change of mind: an outright cancellation if
+// cancel, else a cancel request. Callers hold s.mu.
+func (s *Sim) scheduleMind(o *simOrder, cancel bool) {
+	d := s.opts.MidPackDelay
+	after := max(d/2+time.Duration(s.rng.Int64N(int64(d-d/2)+1)), time.Second)
+	o.mind = &changeOfMind{after: after, cancel: cancel, reason: cancelReasons[s.rng.IntN(len(cancelReasons))]}
+	s.minded = append(s.minded, o)
+	s.minds++
+}
+
+// readLocked notes that the API showed o to a client: the clock of its
+// change of mind, if any, starts at the first read while it awaits
+// shipment. Callers hold s.mu.
+func (s *Sim) readLocked(o *simOrder, now time.Time) {
+	if m := o.mind; m != nil && m.at.IsZero() && o.w.Status == StatusAwaitingShipment {
+		m.at = now.Add(m.after)
+	}
 }
 
 func (s *Sim) cancelLocked(o *simOrder, at time.Time, initiator, reason string) {

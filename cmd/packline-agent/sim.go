@@ -17,7 +17,7 @@ func init() {
 		orders                                       int
 		seed                                         int64
 		onHold, tokenTTL, arrivals                   time.Duration
-		qps                                          float64
+		qps, midPack                                 float64
 		verbose                                      bool
 	)
 	register(&command{
@@ -34,6 +34,7 @@ func init() {
 			fs.DurationVar(&onHold, "on-hold", time.Hour, "how long after payment ON_HOLD orders become AWAITING_SHIPMENT")
 			fs.DurationVar(&tokenTTL, "token-ttl", 7*24*time.Hour, "access token lifetime")
 			fs.DurationVar(&arrivals, "arrivals", 0, "pay a new order every this much time (0: none); it starts ON_HOLD")
+			fs.Float64Var(&midPack, "mid-pack-cancels", 0, "share of orders (0 to 1) whose buyer cancels, or asks to, while the order is being packed")
 			fs.Float64Var(&qps, "qps", 0, "rate-limit each API path to this many requests per second (0: no limit)")
 			fs.BoolVar(&verbose, "v", false, "log every refused request, fault and label to stderr")
 		},
@@ -44,13 +45,16 @@ func init() {
 			if orders < 0 || orders > 100000 {
 				return fmt.Errorf("--orders %d: use 0 to 100000", orders)
 			}
+			if !(midPack >= 0 && midPack <= 1) {
+				return fmt.Errorf("--mid-pack-cancels %g: use a share from 0 to 1", midPack)
+			}
 			level := slog.LevelWarn
 			if verbose {
 				level = slog.LevelInfo
 			}
 			sim := tiktoksim.New(tiktoksim.Options{
 				AppKey: appKey, AppSecret: appSecret, ShopCipher: cipher, WarehouseID: warehouse,
-				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL, Arrivals: arrivals, QPS: qps,
+				Seed: seed, Orders: orders, OnHoldDelay: onHold, TokenTTL: tokenTTL, Arrivals: arrivals, QPS: qps, MidPackCancels: midPack,
 				Logger: slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level})),
 			})
 			base, err := sim.Start(listen)

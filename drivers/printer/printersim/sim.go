@@ -75,7 +75,14 @@ type Options struct {
 	Language string
 	// DPI is the head resolution, used to size TSPL labels: 203 (default),
 	// 300 or 600.
-	DPI    int
+	DPI int
+	// NoHQES makes a ZPL printer ignore ~HQES, like firmware older than
+	// the extended status query; ~HS is still answered.
+	NoHQES bool
+	// Roll is the number of labels loaded; zero is an endless roll. When
+	// the last one is printed the printer goes paper out, and clearing the
+	// fault loads a fresh roll of the same size.
+	Roll   int
 	Logger *slog.Logger
 }
 
@@ -93,6 +100,7 @@ type Sim struct {
 	rejected int
 	conns    int
 	queries  int
+	left     int // labels left on the roll when opt.Roll > 0
 	changed  chan struct{}
 	ln       net.Listener
 	cur      net.Conn
@@ -113,7 +121,7 @@ func New(opt Options) *Sim {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sim{opt: opt, log: log.With("sim", "printer"), changed: make(chan struct{})}
+	return &Sim{opt: opt, log: log.With("sim", "printer"), left: opt.Roll, changed: make(chan struct{})}
 }
 
 // Start listens on addr ("127.0.0.1:0" for any free port) and serves
@@ -264,6 +272,9 @@ func (s *Sim) zplCommand(w io.Writer, c *zpl.Command) error {
 	var reply []byte
 	switch {
 	case c.Prefix == '~' && c.Code == "HQ" && string(c.Params) == "ES":
+		if s.opt.NoHQES {
+			return nil
+		}
 		var st zpl.ExtStatus
 		switch f {
 		case FaultPaperOut:
@@ -386,6 +397,11 @@ func (s *Sim) print(img *raster.Bitmap) {
 
 func (s *Sim) outputLocked(img *raster.Bitmap) {
 	s.labels = append(s.labels, img)
+	if s.opt.Roll > 0 {
+		if s.left--; s.left <= 0 {
+			s.fault = FaultPaperOut
+		}
+	}
 	s.notifyLocked()
 	if s.opt.Dir == "" {
 		return
@@ -410,16 +426,22 @@ func (s *Sim) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
-// SetFault puts the printer in fault f; FaultNone clears it and prints the
-// labels held meanwhile (a muted printer drops what it received).
+// SetFault puts the printer in fault f; FaultNone clears it, loads a fresh
+// roll (see Options.Roll) and prints the labels held meanwhile until the
+// roll runs out again (a muted printer drops what it received).
 func (s *Sim) SetFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fault = f
 	if f == FaultNone {
+		s.left = s.opt.Roll
 		held := s.held
 		s.held = nil
-		for _, img := range held {
+		for i, img := range held {
+			if s.fault != FaultNone {
+				s.held = held[i:]
+				break
+			}
 			s.outputLocked(img)
 		}
 	}

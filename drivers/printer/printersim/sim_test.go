@@ -183,6 +183,46 @@ func TestFaultHoldsLabelsUntilCleared(t *testing.T) {
 	}
 }
 
+func TestNoHQESAnswersOnlyHS(t *testing.T) {
+	_, addr := start(t, Options{NoHQES: true})
+	if got := query(t, addr, "~HQES", 1); got != "" {
+		t.Fatalf("~HQES answered %q; old firmware ignores it", got)
+	}
+	if _, err := zpl.ParseHS([]byte(query(t, addr, "~HS", 3))); err != nil {
+		t.Fatalf("~HS: %v", err)
+	}
+}
+
+func TestRollRunsOut(t *testing.T) {
+	s, addr := start(t, Options{Roll: 2})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		c.Write(zplJob(t, label(uint64(10+i), 64, 32)))
+	}
+	c.Write([]byte("~HQES"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	reply, err := bufio.NewReader(c).ReadBytes(3)
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := zpl.ParseHQES(reply)
+	if err != nil || strings.Join(st.ErrorNames(), ",") != "media out" {
+		t.Fatalf("after the roll ran out: %v %v, want media out", st.ErrorNames(), err)
+	}
+	if s.Jobs() != 3 || len(s.Labels()) != 2 || s.Fault() != FaultPaperOut {
+		t.Fatalf("jobs %d labels %d fault %v; want 3 received, 2 printed, paper out", s.Jobs(), len(s.Labels()), s.Fault())
+	}
+	// A fresh roll prints the held label.
+	s.SetFault(FaultNone)
+	if len(s.Labels()) != 3 || s.Fault() != FaultNone {
+		t.Fatalf("labels %d fault %v after reloading", len(s.Labels()), s.Fault())
+	}
+}
+
 func TestOneConnectionAtATime(t *testing.T) {
 	s, addr := start(t, Options{})
 	a, b := label(3, 200, 100), label(4, 200, 100)

@@ -178,6 +178,7 @@ func TestErrorFramesAreTypedErrors(t *testing.T) {
 		{"sma", scalesim.FaultUnknown},
 		{"sma", scalesim.FaultZeroError},
 		{"sics", scalesim.FaultUnknown},
+		{"toledo8217", scalesim.FaultZeroError},
 		{"toledocont", scalesim.FaultChecksum},
 		{"hidpos", scalesim.FaultZeroError},
 	}

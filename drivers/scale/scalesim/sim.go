@@ -39,8 +39,8 @@ const (
 	FaultNone = ""
 	// FaultUnknown answers every command as unknown (?, ES).
 	FaultUnknown = "unknown"
-	// FaultZeroError reports a zero error (NCI ---, SMA E, HID needs
-	// re-zero).
+	// FaultZeroError reports a zero error (NCI ---, SMA E, Toledo 8217
+	// outside zero-capture range, HID needs re-zero).
 	FaultZeroError = "zero"
 	// FaultChecksum sends continuous frames with a wrong checksum.
 	FaultChecksum = "checksum"
@@ -658,6 +658,9 @@ func (s *Sim) reply(cmd string) []byte {
 		switch cmd {
 		case "W", "H":
 			isWeight = true
+			if st.fault == FaultZeroError {
+				return []byte{0x02, '?', 0x60 | 0x08, '\r'} // outside zero-capture range
+			}
 			return toledoWeight(st)
 		case "Z":
 			s.zero()

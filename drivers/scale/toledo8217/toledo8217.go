@@ -3,7 +3,9 @@
 // W (one byte); a stable weight comes back as <STX>001.25<CR> without a
 // unit, anything else as <STX>?<status><CR>, where only status bits 0-4 are
 // decoded: motion, over capacity, under zero, outside zero-capture range,
-// centre of zero.
+// centre of zero. A status with the outside-zero-capture bit is an error,
+// not a reading: the scale could not zero, so no weight it reports can be
+// trusted until it is zeroed again.
 package toledo8217
 
 import (
@@ -72,6 +74,9 @@ func Parse(frame []byte, unit string) (scale.Reading, error) {
 		st := body[1] & 0x1f
 		if st == 0 {
 			return scale.Reading{}, bad(fmt.Sprintf("status %#02x names no condition (bad command?)", body[1]))
+		}
+		if st&OutsideZero != 0 {
+			return scale.Reading{}, bad("scale is outside its zero-capture range (it was loaded when switched on or when ZERO was pressed): empty the platter and press ZERO, or switch the scale off and on with the platter empty")
 		}
 		return scale.Reading{
 			Stable: st&Motion == 0,

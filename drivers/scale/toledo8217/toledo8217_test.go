@@ -1,6 +1,8 @@
 package toledo8217
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/packline/packline/drivers/deviceuri"
@@ -21,6 +23,11 @@ var frames = []struct {
 	{"reference status 44", "\x02\x3f\x44\x0d", scaletest.Want{Stable: true, Under: true}},
 	{"over capacity", "\x02?\x62\r", scaletest.Want{Stable: true, Over: true}},
 	{"centre of zero", "\x02?\x70\r", scaletest.Want{Stable: true, Zero: true}},
+	// Bit 3 alone (02 3F 68 0D) and with motion (02 3F 69 0D): the scale
+	// could not capture zero, so the frame is an error, not "stable, no
+	// weight".
+	{"outside zero-capture range", "\x02\x3f\x68\x0d", scaletest.Want{Err: true}},
+	{"outside zero-capture range in motion", "\x02\x3f\x69\x0d", scaletest.Want{Err: true}},
 	{"status with parity bit", "\x02?\xe1\r", scaletest.Want{}},
 	{"bits 5-6 only", "\x02?\x60\r", scaletest.Want{Err: true}},
 	{"zero weight", "\x02000.00\r", scaletest.Want{Value: "0.00", Unit: "lb", Stable: true, Zero: true}},
@@ -49,6 +56,17 @@ func TestFraming(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			scaletest.Framing(t, c, []byte(f.frame), f.want, []byte("\r#\r"), true)
 		})
+	}
+}
+
+func TestOutsideZeroCaptureSaysWhatToDo(t *testing.T) {
+	_, err := Parse([]byte("\x02?\x68\r"), "lb")
+	var fe *scale.FrameError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Parse of status 0x68 = %v, want a *scale.FrameError", err)
+	}
+	if !strings.Contains(fe.Reason, "zero-capture range") || !strings.Contains(fe.Reason, "press ZERO") {
+		t.Errorf("reason %q does not name the condition and the remedy", fe.Reason)
 	}
 }
 

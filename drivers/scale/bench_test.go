@@ -13,13 +13,14 @@ import (
 	"github.com/packline/packline/drivers/scale/scalesim"
 )
 
-// BenchmarkReadingToEvent measures, for each protocol over a real pty and
+// BenchmarkReadingToEvent measures, for each protocol (SCP-02 included,
+// read by the NCI driver) over a real pty and
 // tarm/serial, the time from the simulator writing a frame to a Monitor
 // subscriber receiving its Reading. Each iteration is a fixed batch of
 // weight changes; p50 and p99 are reported in milliseconds.
 func BenchmarkReadingToEvent(b *testing.B) {
 	const batch = 200
-	for _, proto := range []string{"nci", "sma", "sics", "toledo8217", "toledocont", "hidpos"} {
+	for _, proto := range []string{"nci", "scp02", "sma", "sics", "toledo8217", "toledocont", "hidpos"} {
 		b.Run(proto, func(b *testing.B) {
 			var mu sync.Mutex
 			written := map[string]time.Time{}
@@ -36,11 +37,14 @@ func BenchmarkReadingToEvent(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tr := "serial"
-			if proto == "hidpos" {
+			tr, driver := "serial", proto
+			switch proto {
+			case "hidpos":
 				tr = "hidraw"
+			case "scp02":
+				driver = "nci" // the NCI driver reads both variants
 			}
-			m := scale.NewMonitor(deviceuri.URI{Protocol: proto, Transport: tr, Target: path}, scale.MonitorOptions{Interval: time.Millisecond, Buffer: 256})
+			m := scale.NewMonitor(deviceuri.URI{Protocol: driver, Transport: tr, Target: path}, scale.MonitorOptions{Interval: time.Millisecond, Buffer: 256})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { m.Run(ctx); close(done) }()

@@ -3,8 +3,9 @@
 //
 // Every request passes a gate before anything else runs: requests that a web
 // page could have sent (Origin, Referer or Sec-Fetch-* headers) and requests
-// for a foreign Host (DNS rebinding) are refused, and the websocket and the
-// metrics need the bearer token from the agent's data directory.
+// for a foreign Host (DNS rebinding) are refused, the websocket and the
+// metrics need the bearer token from the agent's data directory, and
+// backups (POST /v1/backup) need the separate admin token.
 package localapi
 
 import (
@@ -60,6 +61,12 @@ type Options struct {
 	// (and created with a new token if missing) when Token is empty.
 	Token     string
 	TokenFile string
+	// Backup, when set, serves POST /v1/backup, guarded by the admin
+	// token: AdminToken, or the one read from AdminTokenFile (created
+	// with mode 0600 if missing) when AdminToken is empty.
+	Backup         Backuper
+	AdminToken     string
+	AdminTokenFile string
 	// Listen is the address for ListenAndServe (default 127.0.0.1:7420).
 	Listen string
 	// AllowLAN lets stations on other machines connect: it also accepts a
@@ -90,6 +97,7 @@ type Server struct {
 	opts    Options
 	backend Backend
 	token   []byte
+	admin   []byte // nil: no administrative endpoints
 	log     *slog.Logger
 	started time.Time
 
@@ -136,6 +144,22 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Token) < 16 {
 		return nil, errors.New("localapi: the api token is shorter than 16 characters; use LoadOrCreateToken to make one")
 	}
+	if opts.Backup != nil && opts.AdminToken == "" {
+		if opts.AdminTokenFile == "" {
+			return nil, errors.New("localapi: backups need an admin token or an admin token file")
+		}
+		tok, err := LoadOrCreateAdminToken(opts.AdminTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("localapi: admin token: %w", err)
+		}
+		opts.AdminToken = tok
+	}
+	if opts.Backup != nil && len(opts.AdminToken) < 16 {
+		return nil, errors.New("localapi: the admin token is shorter than 16 characters; use LoadOrCreateAdminToken to make one")
+	}
+	if opts.Backup != nil && opts.AdminToken == opts.Token {
+		return nil, errors.New("localapi: the admin token must differ from the station token")
+	}
 	if opts.Listen == "" {
 		opts.Listen = DefaultListen
 	}
@@ -179,6 +203,9 @@ func New(opts Options) (*Server, error) {
 		clients: make(map[*conn]struct{}),
 		metrics: newServerMetrics(),
 	}
+	if opts.Backup != nil {
+		s.admin = []byte(opts.AdminToken)
+	}
 	s.upgrade = websocket.Upgrader{
 		Subprotocols:     []string{apitype.Subprotocol},
 		HandshakeTimeout: 10 * time.Second,
@@ -189,6 +216,9 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.mux.HandleFunc("GET /v1/ws", s.handleWS)
 	s.mux.HandleFunc("GET /v1/label.png", s.handleLabel)
+	if s.admin != nil {
+		s.mux.HandleFunc("POST "+BackupPath, s.handleBackup)
+	}
 	return s, nil
 }
 
@@ -235,7 +265,18 @@ func (s *Server) gate(r *http.Request) (int, string) {
 	if r.URL.Path == "/healthz" {
 		return 0, ""
 	}
-	if !s.validToken(r.Header.Get("Authorization")) {
+	if isAdminPath(r.URL.Path) {
+		if s.admin == nil {
+			return http.StatusNotFound, "this agent does not take backups through its local api"
+		}
+		// The station token is not enough: backups write files as the
+		// service account.
+		if !validBearer(r.Header.Get("Authorization"), s.admin) {
+			return http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <token from the agent's admin-token file> (readable by root or Administrators only)"
+		}
+		return 0, ""
+	}
+	if !validBearer(r.Header.Get("Authorization"), s.token) {
 		return http.StatusUnauthorized, "missing or wrong api token: send Authorization: Bearer <token from the agent's ui-token file>"
 	}
 	return 0, ""
@@ -277,12 +318,13 @@ func (s *Server) lanHosts() []string {
 	return hosts
 }
 
-func (s *Server) validToken(header string) bool {
+// validBearer reports whether header is "Bearer " followed by want.
+func validBearer(header string, want []byte) bool {
 	tok, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) == 1
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), want) == 1
 }
 
 // Health is the JSON body of /healthz.
@@ -380,6 +422,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s,
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Requests end with the server, so a long backup does not hold
+		// the store open past shutdown.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -41,6 +41,17 @@ func ReadToken(path string) (string, error) {
 // a new random token (mode 0640: the service account and the station users'
 // group may read it) when it does not exist yet.
 func LoadOrCreateToken(path string) (string, error) {
+	return loadOrCreate(path, 0o640)
+}
+
+// LoadOrCreateAdminToken is LoadOrCreateToken for the admin token, which
+// guards backups: a new file gets mode 0600, so only the service account
+// (and root or Administrators) may read it.
+func LoadOrCreateAdminToken(path string) (string, error) {
+	return loadOrCreate(path, 0o600)
+}
+
+func loadOrCreate(path string, mode os.FileMode) (string, error) {
 	if path == "" {
 		return "", errors.New("api token path is empty: set the data directory in the config")
 	}
@@ -58,7 +69,7 @@ func LoadOrCreateToken(path string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", fmt.Errorf("creating the api token directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrExist) {
 		// Another process created it first; use theirs.
 		return ReadToken(path)

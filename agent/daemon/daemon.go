@@ -35,6 +35,19 @@ import (
 	"github.com/packline/packline/store"
 )
 
+// ErrConfig marks a Start failure caused by the configuration (a device URI,
+// a box, the business-day calendar, the sync endpoint): starting again fails
+// the same way until the file is fixed.
+var ErrConfig = errors.New("invalid configuration")
+
+// Permanent reports whether a Start error needs an operator before another
+// start can succeed: the configuration is wrong (ErrConfig) or the store
+// cannot be migrated (store.ErrMigration). A locked store or a taken port
+// are not permanent: they clear when the other process goes.
+func Permanent(err error) bool {
+	return errors.Is(err, ErrConfig) || errors.Is(err, store.ErrMigration)
+}
+
 // ShutdownBudget is how long an orderly stop may take.
 const ShutdownBudget = 10 * time.Second
 
@@ -130,7 +143,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 
 	cal, err := sla.New(cfg.Agent.TimeZone, cfg.Agent.Holidays, cfg.Agent.DispatchDays)
 	if err != nil {
-		return nil, fmt.Errorf("business-day calendar: %w", err)
+		return nil, fmt.Errorf("business-day calendar: %w: %w", ErrConfig, err)
 	}
 
 	var runners []func(context.Context) error
@@ -142,7 +155,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 		if s.Scale != "" {
 			u, err := deviceuri.Parse(s.Scale)
 			if err != nil {
-				return nil, fmt.Errorf("station %s scale: %w", s.ID, err)
+				return nil, fmt.Errorf("station %s scale: %w: %w", s.ID, ErrConfig, err)
 			}
 			m := scale.NewMonitor(u, scale.MonitorOptions{Options: scale.Options{Logger: log.With("part", "scale", "station", s.ID)}})
 			monitors[s.ID] = m
@@ -152,7 +165,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 		if s.Printer != "" {
 			u, err := deviceuri.Parse(s.Printer)
 			if err != nil {
-				return nil, fmt.Errorf("station %s printer: %w", s.ID, err)
+				return nil, fmt.Errorf("station %s printer: %w: %w", s.ID, ErrConfig, err)
 			}
 			p, err := printer.Open(u, printer.Options{DPI: s.DPI, Stock: s.Stock, Logger: log.With("part", "printer", "station", s.ID)})
 			if err != nil {
@@ -177,7 +190,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	for _, b := range cfg.Boxes {
 		ob, err := b.Order()
 		if err != nil {
-			return nil, fmt.Errorf("box %s: %w", b.Code, err)
+			return nil, fmt.Errorf("box %s: %w: %w", b.Code, ErrConfig, err)
 		}
 		boxes = append(boxes, ob)
 	}
@@ -211,7 +224,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	}
 	syncHandler, err := relay.SyncHandler(relay.SyncOptions{URL: cfg.Sync.URL, Token: syncToken, Client: &http.Client{Timeout: 30 * time.Second}})
 	if err != nil {
-		return nil, fmt.Errorf("sync endpoint: %w", err)
+		return nil, fmt.Errorf("sync endpoint: %w: %w", ErrConfig, err)
 	}
 	rl.Register(engine.KindPackRecord, syncHandler)
 

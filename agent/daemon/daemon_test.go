@@ -2,12 +2,15 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/packline/packline/agent/config"
 	"github.com/packline/packline/agent/localapi/apitype"
@@ -203,5 +206,45 @@ func TestStartRefusesASecondAgent(t *testing.T) {
 	}
 	if _, statErr := os.Stat(cfg.Store.Path); statErr != nil {
 		t.Fatal(statErr)
+	}
+}
+
+// TestStartErrorsPermanentOrNot: a store from a newer agent and a bad
+// setting are permanent start failures; a store held by another process is
+// not, since it clears when that process goes.
+func TestStartErrorsPermanentOrNot(t *testing.T) {
+	sim := newSim(t, 0)
+	cfg := testConfig(t, sim, "permanent-"+t.Name())
+	cfg.Store.OpenTimeout.Duration = 100 * time.Millisecond
+	ctx := context.Background()
+
+	held, err := store.Open(cfg.Store.Path, store.Options{BackupDir: cfg.Store.BackupDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(ctx, cfg, nil, testOptions)
+	if err == nil || !errors.Is(err, store.ErrLocked) || Permanent(err) {
+		t.Errorf("locked store: Start = %v (permanent %v), want a transient ErrLocked", err, Permanent(err))
+	}
+	held.Close()
+
+	bad := *cfg
+	bad.Sync.URL = "ftp://sync.example"
+	_, err = Start(ctx, &bad, nil, testOptions)
+	if err == nil || !errors.Is(err, ErrConfig) || !Permanent(err) || !strings.Contains(err.Error(), "sync") {
+		t.Errorf("bad sync url: Start = %v, want a permanent configuration error", err)
+	}
+
+	b, err := bolt.Open(cfg.Store.Path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("99")) }); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	_, err = Start(ctx, cfg, nil, testOptions)
+	if err == nil || !errors.Is(err, store.ErrMigration) || !Permanent(err) {
+		t.Errorf("store from a newer agent: Start = %v, want a permanent migration error", err)
 	}
 }

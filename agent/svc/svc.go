@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -102,6 +103,10 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // ExitCode returns the process exit code.
 func (e *ExitError) ExitCode() int { return e.Code }
 
+// Interactive reports whether the agent runs from a terminal rather than
+// under the service manager.
+func Interactive() bool { return service.Interactive() }
+
 // Arguments returns the arguments the service manager starts the agent with:
 // the run verb is always given, so the agent never guesses whether it runs
 // under a service manager.
@@ -192,6 +197,11 @@ func (p *Program) start() error {
 		return errors.New("svc: the agent is already started")
 	}
 	cfg, err := p.opt.Load(p.opt.ConfigPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("%w: %w (write one with: packline-agent init --config %s)", ErrPermanent, err, p.opt.ConfigPath)
+		p.sysError(err)
+		return err
+	}
 	if err != nil {
 		err = fmt.Errorf("%w: %w (fix the file, then check it with: packline-agent check --config %s)", ErrPermanent, err, p.opt.ConfigPath)
 		p.sysError(err)
@@ -323,7 +333,7 @@ func Run(ctx context.Context, opt Options) error {
 	if err := checkPath(opt.ConfigPath); err != nil {
 		return exitError(fmt.Errorf("%w: %w", ErrPermanent, err))
 	}
-	if service.Interactive() {
+	if Interactive() {
 		prog, err := NewProgram(opt, nil)
 		if err != nil {
 			return exitError(fmt.Errorf("%w: %w", ErrPermanent, err))

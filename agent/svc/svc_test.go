@@ -287,8 +287,9 @@ func TestRunForegroundUntilCancelled(t *testing.T) {
 	started := make(chan struct{})
 	start := func(context.Context, *config.Config, *slog.Logger) (Agent, error) { close(started); return a, nil }
 	ctx, cancel := context.WithCancel(context.Background())
+	opt := Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}
 	errc := make(chan error, 1)
-	go func() { errc <- Run(ctx, Options{ConfigPath: writeConfig(t, ""), Start: start, NewLogger: newLogger(nil)}) }()
+	go func() { errc <- Run(ctx, opt) }()
 	<-started
 	select {
 	case err := <-errc:
@@ -326,7 +327,7 @@ func TestRunExitCodes(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"missing config", filepath.Join(t.TempDir(), "none.toml"), failing(nil), ExitPermanent, "none.toml"},
+		{"missing config", filepath.Join(t.TempDir(), "none.toml"), failing(nil), ExitPermanent, "packline-agent init --config"},
 		{"bad config", writeConfig(t, "[agent]\ndata_dri = \"/x\"\n"), failing(nil), ExitPermanent, "packline-agent check"},
 		{"relative config", "agent.toml", failing(nil), ExitPermanent, "relative"},
 		{"migration", writeConfig(t, ""), failing(fmt.Errorf("%w: opening store: schema v9 is newer", ErrPermanent)), ExitPermanent, "schema v9"},

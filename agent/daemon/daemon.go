@@ -124,7 +124,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	a.DB = db
 	cleanup = append(cleanup, func() { db.Close() })
 	if rec := db.Recovery(); rec != nil {
-		log.Error("the store was damaged and has been recovered; open orders will be pulled again", "recovery", fmt.Sprintf("%+v", rec))
+		log.Error("the store was damaged and has been recovered; open orders will be pulled again",
+			"message", rec.Message, "damaged_file", rec.MovedTo, "restored_from", rec.RestoredFrom, "skipped", rec.Skipped)
 	}
 
 	client, err := newClient(ctx, cfg, db, log)
@@ -235,7 +236,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 			return nil, fmt.Errorf("registering metrics: %w", err)
 		}
 	}
+	bk := newBackups(db, cfg.Store.BackupKeep, log.With("part", "backup"))
+	if err := reg.Register(bk); err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
 	api, err := localapi.New(localapi.Options{Backend: eng, TokenFile: cfg.API.TokenFile, Listen: cfg.API.Listen, AllowLAN: cfg.API.AllowLAN,
+		Backup: bk, AdminTokenFile: cfg.API.AdminTokenFile,
 		Gatherer: reg, AgentVersion: opt.Version, Logger: log.With("part", "localapi")})
 	if err != nil {
 		return nil, fmt.Errorf("local api: %w", err)
@@ -284,6 +290,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	g.Go(func() error { return rl.Run(gctx) })
 	g.Go(func() error { return in.Run(gctx) })
 	g.Go(func() error { return api.Serve(gctx, ln) })
+	g.Go(func() error { return bk.Run(gctx) })
 	g.Go(func() error { watchDevices(gctx, eng, cfg, monitors, queues); return nil })
 	go func() {
 		a.err = g.Wait()

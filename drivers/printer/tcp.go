@@ -55,12 +55,18 @@ func (s *tcpSession) write(ctx context.Context, p []byte) error {
 		return ctx.Err()
 	}
 	if err != nil && isTimeout(err) {
-		return fmt.Errorf("the printer stopped reading for %s (buffer full or paused): %w", s.tm.write, err)
+		return fmt.Errorf("the printer stopped reading for %s (buffer full, paused, or busy with another client): %w", s.tm.write, err)
 	}
 	return err
 }
 
 func (s *tcpSession) canRead() bool { return true }
+
+// busyHint: port 9100 serves one client at a time, and a second one is
+// connected but not read until the first leaves.
+func (s *tcpSession) busyHint() string {
+	return "the printer may be busy with another client: it serves one connection at a time, so wait or stop the other program printing to " + s.c.RemoteAddr().String()
+}
 
 func (s *tcpSession) read(p []byte, deadline time.Time) (int, error) {
 	s.c.SetReadDeadline(deadline)

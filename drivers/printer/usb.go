@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +36,8 @@ func (t *usbTransport) open(ctx context.Context) (session, error) {
 		return nil, fmt.Errorf("%w: %s does not exist: is the printer plugged in and switched on?", ErrUnreachable, t.path)
 	case errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("%w: no permission to open %s: add the service user to group lp or install the udev rule", ErrUnreachable, t.path)
+	case errors.Is(err, syscall.EBUSY):
+		return nil, fmt.Errorf("%w: %s is in use by another program (is CUPS holding it?): stop that program or remove its queue for this printer", ErrUnreachable, t.path)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}

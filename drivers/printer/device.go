@@ -77,19 +77,29 @@ type request struct {
 }
 
 type result struct {
-	st  Status
-	err error
+	st    Status
+	after AfterJob
+	err   error
+}
+
+// busyHinter is a session that can say why a printer may not answer
+// besides being off (a TCP port that serves another client first).
+type busyHinter interface {
+	busyHint() string
 }
 
 // device is a Printer: one writer goroutine owns the transport.
 type device struct {
-	uri   deviceuri.URI
-	lang  language
-	tr    transport
-	media Media
-	tm    timeouts
-	log   *slog.Logger
-	sim   *printersim.Sim
+	uri  deviceuri.URI
+	lang language
+	// status is the status dialect in use; it may change from ~HQES to
+	// ~HS. Only the writer goroutine touches it.
+	status language
+	tr     transport
+	media  Media
+	tm     timeouts
+	log    *slog.Logger
+	sim    *printersim.Sim
 
 	reqs chan *request
 	quit chan struct{}
@@ -99,7 +109,7 @@ type device struct {
 
 func newDevice(uri deviceuri.URI, lang language, tr transport, media Media, tm timeouts, log *slog.Logger) *device {
 	d := &device{
-		uri: uri, lang: lang, tr: tr, media: media, tm: tm,
+		uri: uri, lang: lang, status: lang, tr: tr, media: media, tm: tm,
 		log:  log.With("printer", uri.String()),
 		reqs: make(chan *request),
 		quit: make(chan struct{}),
@@ -118,7 +128,7 @@ func (d *device) loop() {
 			if r.status {
 				res.st, res.err = d.doStatus(r.ctx)
 			} else {
-				res.err = d.doPrint(r.ctx, r.id, r.data)
+				res.after, res.err = d.doPrint(r.ctx, r.id, r.data)
 			}
 			r.reply <- res
 		case <-d.quit:
@@ -144,14 +154,21 @@ func (d *device) submit(r *request) result {
 
 // Print implements Printer.
 func (d *device) Print(ctx context.Context, job Job) error {
+	_, err := d.PrintStatus(ctx, job)
+	return err
+}
+
+// PrintStatus implements JobStatusPrinter.
+func (d *device) PrintStatus(ctx context.Context, job Job) (AfterJob, error) {
 	if job.Image == nil {
-		return fmt.Errorf("%w: job %q has no image", ErrBadJob, job.ID)
+		return AfterJob{}, fmt.Errorf("%w: job %q has no image", ErrBadJob, job.ID)
 	}
 	data, err := d.lang.encode(job.Image, max(job.Copies, 1), d.media)
 	if err != nil {
-		return fmt.Errorf("%w: job %q for %s (%s at %d dpi): %w", ErrBadJob, job.ID, d.uri, d.media.Stock, d.media.DPI, err)
+		return AfterJob{}, fmt.Errorf("%w: job %q for %s (%s at %d dpi): %w", ErrBadJob, job.ID, d.uri, d.media.Stock, d.media.DPI, err)
 	}
-	return d.submit(&request{ctx: ctx, id: job.ID, data: data}).err
+	res := d.submit(&request{ctx: ctx, id: job.ID, data: data})
+	return res.after, res.err
 }
 
 // Status implements Printer.
@@ -174,46 +191,48 @@ func (d *device) Close() error {
 	return err
 }
 
-func (d *device) doPrint(ctx context.Context, id string, data []byte) error {
+func (d *device) doPrint(ctx context.Context, id string, data []byte) (AfterJob, error) {
 	start := time.Now()
 	s, err := d.tr.open(ctx)
 	if err != nil {
-		return fmt.Errorf("job %q: %w", id, err)
+		return AfterJob{}, fmt.Errorf("job %q: %w", id, err)
 	}
 	defer s.close()
-	bidi := s.canRead() && d.lang.query() != nil
+	bidi := s.canRead() && d.status.query() != nil
 	if bidi {
 		st, err := d.query(ctx, s)
 		if err != nil {
-			return fmt.Errorf("job %q not sent: %w", id, err)
+			return AfterJob{}, fmt.Errorf("job %q not sent: %w", id, err)
 		}
 		if !st.Ready {
-			return fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
+			return AfterJob{}, fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
 		}
 	} else if sp, ok := d.tr.(statuser); ok {
 		st, err := sp.status(ctx)
 		if err == nil && !st.Ready {
-			return fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
+			return AfterJob{}, fmt.Errorf("job %q not sent: %w", id, &NotReadyError{Status: st})
 		}
 	}
 	if err := s.write(ctx, data); err != nil {
-		return fmt.Errorf("job %q: sending to %s: %w", id, d.uri, err)
+		return AfterJob{}, fmt.Errorf("job %q: sending to %s: %w", id, d.uri, err)
 	}
 	if err := s.finish(ctx); err != nil {
-		return fmt.Errorf("job %q: %w", id, err)
+		return AfterJob{}, fmt.Errorf("job %q: %w", id, err)
 	}
 	d.log.Debug("job sent", "job", id, "bytes", len(data), "took", time.Since(start))
-	if bidi {
-		// The printer has the job; what it says now is for the operator.
-		st, err := d.query(ctx, s)
-		switch {
-		case err != nil:
-			d.log.Warn("printer took the job but did not answer the status query after it", "job", id, "err", err)
-		case !st.Ready:
-			d.log.Warn("printer took the job and then reported a fault", "job", id, "status", describe(st))
-		}
+	if !bidi {
+		return AfterJob{}, nil
 	}
-	return nil
+	// The printer has the job; what it says now is for the operator.
+	st, err := d.query(ctx, s)
+	after := AfterJob{Checked: true, Status: st, Err: err}
+	switch {
+	case err != nil:
+		d.log.Warn("printer took the job but did not answer the status query after it", "job", id, "err", err)
+	case !st.Ready:
+		d.log.Warn("printer took the job and then reported a fault", "job", id, "status", describe(st))
+	}
+	return after, nil
 }
 
 func (d *device) doStatus(ctx context.Context) (Status, error) {
@@ -222,7 +241,7 @@ func (d *device) doStatus(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	defer s.close()
-	if s.canRead() && d.lang.query() != nil {
+	if s.canRead() && d.status.query() != nil {
 		return d.query(ctx, s)
 	}
 	if sp, ok := d.tr.(statuser); ok {
@@ -231,9 +250,60 @@ func (d *device) doStatus(ctx context.Context) (Status, error) {
 	return Status{}, fmt.Errorf("%s: %w", d.uri, ErrNoStatus)
 }
 
-// query sends the language's status request and reads the whole reply.
+// silentError is a status query that got no reply at all.
+type silentError struct{ err error }
+
+func (e *silentError) Error() string { return e.err.Error() }
+func (e *silentError) Unwrap() error { return e.err }
+
+// neitherAnsweredError is a ZPL printer silent to both ~HQES and ~HS. It
+// matches ErrNoAnswer.
+type neitherAnsweredError struct{ uri, hint string }
+
+func (e *neitherAnsweredError) Error() string {
+	return e.uri + ": printer did not answer ~HQES or ~HS: check it is on and connected; set status=off to print without status" + e.hint
+}
+
+// Is makes errors.Is(err, ErrNoAnswer) true.
+func (e *neitherAnsweredError) Is(target error) bool { return target == ErrNoAnswer }
+
+// query asks the printer for its status in the device's status dialect.
+// When a ZPL printer left on the default dialect does not answer ~HQES at
+// all, query asks once with ~HS and, if that is answered, keeps to ~HS for
+// this device from then on.
 func (d *device) query(ctx context.Context, s session) (Status, error) {
-	if err := s.write(ctx, d.lang.query()); err != nil {
+	st, err := d.ask(ctx, s, d.status)
+	zl, ok := d.status.(zplLang)
+	var silent *silentError
+	if err == nil || !ok || !zl.auto || zl.hs || !errors.As(err, &silent) {
+		return st, err
+	}
+	st, err = d.ask(ctx, s, zplEither{zl})
+	if errors.As(err, &silent) {
+		return Status{}, &neitherAnsweredError{uri: d.uri.String(), hint: hintFor(s)}
+	}
+	if err != nil {
+		return Status{}, err
+	}
+	if !isHQESReply([]byte(st.Raw)) {
+		d.status = zplLang{enc: zl.enc, hs: true}
+		d.log.Info("printer does not answer ~HQES; asking with ~HS from now on", "timeout", d.tm.status)
+	}
+	return st, nil
+}
+
+// hintFor is the session's reason a printer may be silent, as a suffix.
+func hintFor(s session) string {
+	if h, ok := s.(busyHinter); ok {
+		return " (" + h.busyHint() + ")"
+	}
+	return ""
+}
+
+// ask sends l's status request and reads the whole reply. A reply that
+// never starts is a *silentError.
+func (d *device) ask(ctx context.Context, s session, l language) (Status, error) {
+	if err := s.write(ctx, l.query()); err != nil {
 		return Status{}, fmt.Errorf("asking %s for status: %w", d.uri, err)
 	}
 	deadline := time.Now().Add(d.tm.status)
@@ -242,11 +312,11 @@ func (d *device) query(ctx context.Context, s session) (Status, error) {
 	}
 	var buf []byte
 	tmp := make([]byte, 512)
-	for !d.lang.complete(buf) {
+	for !l.complete(buf) {
 		n, err := s.read(tmp, deadline)
 		buf = append(buf, tmp[:n]...)
 		if len(buf) > 64<<10 {
-			return Status{}, fmt.Errorf("%s: status reply longer than 64 KiB: is this a %s printer?", d.uri, d.lang.name())
+			return Status{}, fmt.Errorf("%s: status reply longer than 64 KiB: is this a %s printer?", d.uri, l.name())
 		}
 		if err == nil {
 			continue
@@ -262,13 +332,13 @@ func (d *device) query(ctx context.Context, s session) (Status, error) {
 				st.stale()
 			}
 			if len(buf) > 0 {
-				return Status{}, fmt.Errorf("%s: %w (partial reply %q after %s)", d.uri, ErrNoAnswer, buf, d.tm.status)
+				return Status{}, fmt.Errorf("%s: %w (partial reply %q after %s)%s", d.uri, ErrNoAnswer, buf, d.tm.status, hintFor(s))
 			}
-			return Status{}, fmt.Errorf("%s: %w (no reply to %s within %s)", d.uri, ErrNoAnswer, d.lang.query(), d.tm.status)
+			return Status{}, &silentError{fmt.Errorf("%s: %w (no reply to %s within %s)%s", d.uri, ErrNoAnswer, l.query(), d.tm.status, hintFor(s))}
 		}
 		return Status{}, fmt.Errorf("%s: reading status: %w", d.uri, err)
 	}
-	st, err := d.lang.parse(buf)
+	st, err := l.parse(buf)
 	if err != nil {
 		return Status{}, fmt.Errorf("%s: unreadable status reply %q: %w", d.uri, buf, err)
 	}

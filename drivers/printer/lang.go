@@ -26,7 +26,10 @@ type language interface {
 func languageFor(uri deviceuri.URI) (language, error) {
 	switch uri.Protocol {
 	case "zpl":
-		switch mode := uri.Param("status", "hqes"); mode {
+		switch mode := uri.Param("status", ""); mode {
+		case "":
+			// ~HQES, falling back to ~HS for firmware without it.
+			return zplLang{enc: new(zpl.Encoder), auto: true}, nil
 		case "hqes":
 			return zplLang{enc: new(zpl.Encoder)}, nil
 		case "hs":
@@ -50,6 +53,9 @@ func languageFor(uri deviceuri.URI) (language, error) {
 type zplLang struct {
 	enc     *zpl.Encoder
 	hs, off bool
+	// auto: no status mode was chosen, so a printer silent to ~HQES is
+	// asked with ~HS (see device.query).
+	auto bool
 }
 
 func (zplLang) name() string { return "zpl" }
@@ -72,6 +78,11 @@ func (l zplLang) complete(buf []byte) bool {
 	if l.hs {
 		return bytes.Count(buf, []byte{3}) >= 3
 	}
+	return isHQESReply(buf)
+}
+
+// isHQESReply reports whether buf holds a whole ~HQES reply.
+func isHQESReply(buf []byte) bool {
 	i := bytes.Index(buf, []byte("WARNINGS"))
 	return i >= 0 && bytes.IndexByte(buf[i:], 3) >= 0
 }
@@ -96,6 +107,24 @@ func (l zplLang) parse(buf []byte) (Status, error) {
 	}
 	st.Ready = len(st.Errors) == 0
 	return st, nil
+}
+
+// zplEither asks with ~HS after ~HQES went unanswered, and takes whichever
+// reply comes: a slow ~HQES answer arriving now means the printer does
+// speak ~HQES after all.
+type zplEither struct{ zplLang }
+
+func (zplEither) query() []byte { return []byte("~HS") }
+
+func (zplEither) complete(buf []byte) bool {
+	return isHQESReply(buf) || bytes.Count(buf, []byte{3}) >= 3
+}
+
+func (l zplEither) parse(buf []byte) (Status, error) {
+	if isHQESReply(buf) {
+		return zplLang{}.parse(buf)
+	}
+	return zplLang{hs: true}.parse(buf)
 }
 
 type eplLang struct{}

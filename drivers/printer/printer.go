@@ -35,6 +35,28 @@ type Printer interface {
 	Close() error
 }
 
+// JobStatusPrinter is a Printer that also tells what the printer reported
+// right after taking a job, so a fault the job ran into (the last label of
+// the roll, a head opened mid-print) shows at once. Queue uses it when its
+// printer has it; printers from Open do.
+type JobStatusPrinter interface {
+	Printer
+	// PrintStatus is Print that also returns the printer's state after
+	// the job. A nil error means the job was taken, whatever that state.
+	PrintStatus(ctx context.Context, job Job) (AfterJob, error)
+}
+
+// AfterJob is the printer's state as it reported it right after a job.
+type AfterJob struct {
+	// Checked is false when the link carries no status, so nothing was
+	// asked and Status and Err are zero.
+	Checked bool
+	// Status is the printer's reply; Err is set instead when it did not
+	// answer.
+	Status Status
+	Err    error
+}
+
 // Job is one label to print.
 type Job struct {
 	// ID names the job in logs and the spool (an order or package id).
@@ -217,8 +239,9 @@ func stockInches(stock string) (float64, float64, error) {
 // sim://, which starts the simulator on 127.0.0.1; connections are made
 // per job.
 //
-// URI parameters: dpi, stock, status (hqes, hs or off; ZPL defaults to
-// hqes), dial_timeout (5s), write_timeout (30s), status_timeout (3s).
+// URI parameters: dpi, stock, status (hqes, hs or off; by default ZPL asks
+// with ~HQES and, when a printer never answers it, with ~HS from then on),
+// dial_timeout (5s), write_timeout (30s), status_timeout (3s).
 func Open(uri deviceuri.URI, opt Options) (Printer, error) {
 	log := opt.Logger
 	if log == nil {

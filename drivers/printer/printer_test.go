@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -156,14 +157,129 @@ func TestSilentPrinterIsAnError(t *testing.T) {
 	sim, addr := startSim(t, "zpl")
 	sim.SetFault(printersim.FaultMute)
 	p := open(t, "zpl+tcp://"+addr+"?status_timeout=200ms")
-	if _, err := p.Status(testCtx(t)); !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "check power, cable, and paper/head") {
-		t.Fatalf("status err = %v, want ErrNoAnswer", err)
+	const want = "printer did not answer ~HQES or ~HS: check it is on and connected; set status=off to print without status"
+	if _, err := p.Status(testCtx(t)); !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("status err = %v, want ErrNoAnswer saying %q", err, want)
 	}
-	if err := p.Print(testCtx(t), Job{ID: "x", Image: randomLabel(3, 64, 64)}); !errors.Is(err, ErrNoAnswer) {
+	if err := p.Print(testCtx(t), Job{ID: "x", Image: randomLabel(3, 64, 64)}); !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("print err = %v, want ErrNoAnswer", err)
 	}
 	if sim.Jobs() != 0 {
 		t.Fatal("job sent to a printer that did not answer")
+	}
+}
+
+// logTo returns a logger writing text to b.
+func logTo(b *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestHQESFallsBackToHS(t *testing.T) {
+	sim := printersim.New(printersim.Options{NoHQES: true})
+	addr, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	var logs syncBuffer
+	p, err := Open(deviceuri.MustParse("zpl+tcp://"+addr+"?status_timeout=200ms"), Options{Logger: logTo(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := testCtx(t)
+	// ~HQES unanswered, then ~HS before and after the job.
+	if err := p.Print(ctx, Job{ID: "a", Image: randomLabel(6, 64, 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sim.StatusQueries(); n != 3 {
+		t.Fatalf("%d status queries for the first job, want 3 (~HQES, ~HS, ~HS)", n)
+	}
+	// From then on only ~HS.
+	if err := p.Print(ctx, Job{ID: "b", Image: randomLabel(7, 64, 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sim.StatusQueries(); n != 5 {
+		t.Fatalf("%d status queries after the second job, want 5", n)
+	}
+	if sim.Jobs() != 2 {
+		t.Fatalf("printed %d jobs, want 2", sim.Jobs())
+	}
+	sim.SetFault(printersim.FaultPaused)
+	if st, err := p.Status(ctx); err != nil || st.Ready || st.Errors[0] != "paused" {
+		t.Fatalf("paused printer over ~HS: %+v %v", st, err)
+	}
+	if got := strings.Count(logs.String(), "level=INFO msg=\"printer does not answer ~HQES; asking with ~HS from now on\""); got != 1 {
+		t.Fatalf("fallback logged %d times at info, want once:\n%s", got, logs.String())
+	}
+}
+
+func TestExplicitHQESIsStrict(t *testing.T) {
+	sim := printersim.New(printersim.Options{NoHQES: true})
+	addr, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	p := open(t, "zpl+tcp://"+addr+"?status=hqes&status_timeout=200ms")
+	err = p.Print(testCtx(t), Job{ID: "s", Image: randomLabel(8, 64, 64)})
+	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "no reply to ~HQES") {
+		t.Fatalf("err = %v, want ErrNoAnswer for ~HQES", err)
+	}
+	if sim.Jobs() != 0 || sim.StatusQueries() != 1 {
+		t.Fatalf("jobs %d queries %d; want nothing sent and ~HQES asked once", sim.Jobs(), sim.StatusQueries())
+	}
+}
+
+func TestBusyPortSaysSo(t *testing.T) {
+	sim, addr := startSim(t, "zpl")
+	// Another client holds the printer's only connection.
+	other, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for sim.Connections() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	p := open(t, "zpl+tcp://"+addr+"?status_timeout=200ms")
+	err = p.Print(testCtx(t), Job{ID: "busy", Image: randomLabel(9, 64, 64)})
+	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "may be busy with another client") {
+		t.Fatalf("err = %v, want a hint that another client holds the printer", err)
+	}
+}
+
+func TestPrintStatusReportsFaultAfterJob(t *testing.T) {
+	sim := printersim.New(printersim.Options{Roll: 1})
+	addr, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	p := open(t, "zpl+tcp://"+addr)
+	after, err := p.(JobStatusPrinter).PrintStatus(testCtx(t), Job{ID: "last", Image: randomLabel(10, 64, 64)})
+	if err != nil {
+		t.Fatalf("the job was taken, so Print succeeds: %v", err)
+	}
+	if !after.Checked || after.Err != nil || after.Status.Ready || after.Status.Errors[0] != "media out" {
+		t.Fatalf("after the job: %+v, want media out", after)
 	}
 }
 

@@ -549,15 +549,20 @@ func (q *Queue) send(ctx context.Context, s *spooled) error {
 	if err != nil {
 		q.log.Error("spool file unreadable: kept as .damaged", "file", s.path, "err", err)
 		os.Rename(s.path, s.path+".damaged")
-		q.finish(s, fmt.Errorf("print queue: spool file of job %q is damaged: %w", s.id, err), true)
+		q.finish(s, fmt.Errorf("print queue: spool file of job %q is damaged: %w", s.id, err), true, AfterJob{})
 		return nil
 	}
-	err = q.p.Print(ctx, job)
+	var after AfterJob
+	if sp, ok := q.p.(JobStatusPrinter); ok {
+		after, err = sp.PrintStatus(ctx, job)
+	} else {
+		err = q.p.Print(ctx, job)
+	}
 	if errors.Is(err, ErrBadJob) {
 		// It would block every job behind it forever: set it aside.
 		q.log.Error("job can never print: kept as .rejected", "job", s.id, "err", err)
 		os.Rename(s.path, s.path+".rejected")
-		q.finish(s, err, true)
+		q.finish(s, err, true, AfterJob{})
 		return nil
 	}
 	if err != nil {
@@ -592,12 +597,14 @@ func (q *Queue) send(ctx context.Context, s *spooled) error {
 		q.log.Warn("syncing spool directory", "err", err)
 	}
 	q.log.Info("job printed", "job", s.id)
-	q.finish(s, nil, false)
+	q.finish(s, nil, false, after)
 	return nil
 }
 
-// finish removes s from the pending list and wakes its waiters.
-func (q *Queue) finish(s *spooled, result error, damaged bool) {
+// finish removes s from the pending list and wakes its waiters. For a
+// printed job, after is what the printer said once it had the job: a fault
+// it reports then is shown at once, though the job counts as printed.
+func (q *Queue) finish(s *spooled, result error, damaged bool, after AfterJob) {
 	q.mu.Lock()
 	if len(q.pending) > 0 && q.pending[0] == s {
 		q.pending = q.pending[1:]
@@ -611,8 +618,18 @@ func (q *Queue) finish(s *spooled, result error, damaged bool) {
 		q.state.Printed++
 		q.state.LastID = s.id
 		q.state.LastPrinted = time.Now()
-		q.state.PrinterError = ""
-		q.state.Printer = Status{Ready: true}
+		switch {
+		case !after.Checked:
+			q.state.Printer, q.state.PrinterError = Status{Ready: true}, ""
+		case after.Err != nil:
+			q.state.Printer = Status{}
+			q.state.PrinterError = fmt.Sprintf("job %q printed, but then: %v", s.id, after.Err)
+		case !after.Status.Ready:
+			q.state.Printer = after.Status
+			q.state.PrinterError = fmt.Sprintf("job %q printed, but then: %v", s.id, &NotReadyError{Status: after.Status})
+		default:
+			q.state.Printer, q.state.PrinterError = after.Status, ""
+		}
 	}
 	q.state.NextAttempt = time.Time{}
 	q.refreshLocked()

@@ -290,6 +290,29 @@ func TestQueuePollsIdlePrinter(t *testing.T) {
 	}
 }
 
+func TestQueueShowsFaultRightAfterJob(t *testing.T) {
+	sim := printersim.New(printersim.Options{Roll: 1})
+	addr, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	p := open(t, "zpl+tcp://"+addr)
+	q, _, _ := runQueue(t, p, t.TempDir())
+	// The job takes the last label on the roll: it is printed, and the
+	// printer is out of paper at once.
+	if err := q.Print(testCtx(t), Job{ID: "last-label", Image: randomLabel(60, 812, 1218)}); err != nil {
+		t.Fatal(err)
+	}
+	st := q.State()
+	if st.Printed != 1 || st.LastID != "last-label" || st.Depth != 0 {
+		t.Fatalf("state %+v, want the job printed", st)
+	}
+	if st.Printer.Ready || !strings.Contains(st.PrinterError, "media out") || !strings.Contains(st.PrinterError, "load labels") {
+		t.Fatalf("printer %+v error %q, want paper out shown after the job", st.Printer, st.PrinterError)
+	}
+}
+
 func TestQueueRunOnce(t *testing.T) {
 	_, addr := startSim(t, "zpl")
 	p := open(t, "zpl+tcp://"+addr)

@@ -333,7 +333,11 @@ func Merge(old *order.Order, inc order.Order, now time.Time) (order.Order, bool,
 	}
 	m.Packages = union(old.Packages, inc.Packages)
 	var ch *Change
-	if old.Status != m.Status || old.BuyerRequestCancel != m.BuyerRequestCancel || old.OnHold != m.OnHold || lineItemsCancelled(old) != lineItemsCancelled(&m) {
+	// An unclaimed order TikTok no longer waits for is reported until the
+	// pack flow has taken it off the queue, also when nothing changed since
+	// the last read (the agent may have stopped before it acted).
+	stale := old.State == order.Pulled && m.ClosedUpstream()
+	if stale || old.Status != m.Status || old.BuyerRequestCancel != m.BuyerRequestCancel || old.OnHold != m.OnHold || lineItemsCancelled(old) != lineItemsCancelled(&m) {
 		ch = &Change{OrderID: m.ID, Before: *old, After: m}
 	}
 	return m, true, ch

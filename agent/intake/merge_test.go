@@ -74,4 +74,19 @@ func TestMerge(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a pulled order closed upstream is reported until it leaves the queue", func(t *testing.T) {
+		for _, st := range []string{order.StatusCancelled, order.StatusAwaitingCollection, order.StatusInTransit} {
+			old := base
+			old.State = order.Pulled
+			old.Status = st // already merged once: nothing new upstream
+			inc := old
+			if _, _, ch := Merge(&old, inc, now); ch == nil {
+				t.Errorf("status %s: pulled order not reported", st)
+			}
+			old.State = order.Cancelled
+			if _, _, ch := Merge(&old, inc, now); ch != nil {
+				t.Errorf("status %s: an order already off the queue is reported again", st)
+			}
+		}
+	})
 }

@@ -207,6 +207,16 @@ func (o *Order) Packable() (bool, string) {
 	return true, ""
 }
 
+// ClosedUpstream reports whether TikTok no longer waits for the warehouse
+// to ship the order: it is cancelled, or shipping was arranged elsewhere.
+func (o *Order) ClosedUpstream() bool {
+	switch o.Status {
+	case StatusCancelled, StatusAwaitingCollection, StatusInTransit, StatusDelivered, StatusCompleted:
+		return true
+	}
+	return false
+}
+
 // Pack is the progress of one packing of the order at a station.
 type Pack struct {
 	Station   string    `json:"station"`

@@ -167,8 +167,8 @@ func (e *Engine) scan(st *station, code string) error {
 	if cur == nil {
 		return apiErr(apitype.ErrNotFound, "%q is not an order or package this agent knows: scan the order's packing slip (it may not be pulled yet, or belong to another warehouse)", clean)
 	}
-	if e.checkCancelled(st, cur.ID) {
-		return apiErr(apitype.ErrCancelled, "order %s was cancelled: put the items back and scan the next order", cur.ID)
+	if err := e.refuseUpstream(cur.ID); err != nil {
+		return err
 	}
 	if b, ok := e.resolver.Box(code); ok {
 		return e.chooseBox(st, cur, b)
@@ -264,66 +264,6 @@ func (e *Engine) claim(st *station, o *order.Order) error {
 	st.open(o.ID, "")
 	e.kickQueue()
 	return nil
-}
-
-// checkCancelled closes the station's open order when it is cancelled or
-// has a pending cancel request, and alerts the packer. It reports whether
-// the order was cancelled.
-func (e *Engine) checkCancelled(st *station, id string) bool {
-	o, err := e.loadOrder(id)
-	if err != nil || o == nil {
-		return false
-	}
-	if o.State == order.Cancelled {
-		return true
-	}
-	if o.Status != order.StatusCancelled && !o.BuyerRequestCancel {
-		return false
-	}
-	switch o.State {
-	case order.Claimed, order.Verified, order.Exception, order.Pulled, order.Weighed, order.Staged:
-	default:
-		return false
-	}
-	e.cancel(st.dev.ID, o, cancelWords(o))
-	return true
-}
-
-func cancelWords(o *order.Order) string {
-	if o.BuyerRequestCancel && o.Status != order.StatusCancelled {
-		return fmt.Sprintf("the buyer asked to cancel order %s: do not ship it; put the items back and give the box to a lead", o.ID)
-	}
-	return fmt.Sprintf("order %s was cancelled: do not ship it; put the items back and give the box to a lead", o.ID)
-}
-
-// cancel moves an order to cancelled, tells the station in words and
-// detaches it.
-func (e *Engine) cancel(stationID string, o *order.Order, words string) {
-	upstream := *o
-	_, err := e.mutate(o.ID, func(cur *order.Order) (*change, error) {
-		if cur.State == order.Cancelled {
-			return nil, nil
-		}
-		cur.Status = upstream.Status
-		cur.BuyerRequestCancel = upstream.BuyerRequestCancel
-		return &change{to: order.Cancelled, station: stationID, actor: "tiktok", action: "cancel", detail: words}, nil
-	})
-	if err != nil {
-		e.log.Error("cancelling order", "order", o.ID, "err", err)
-		return
-	}
-	e.log.Info("order cancelled upstream", "order", o.ID, "station", stationID)
-	if st := e.stations[stationID]; st != nil {
-		st.mu.Lock()
-		if st.orderID == o.ID {
-			st.orderID, st.busy, st.labelErr = "", "", ""
-			st.notice = words
-		}
-		st.mu.Unlock()
-		e.publish(stationID, apitype.EvAlert, apitype.Alert{Kind: apitype.AlertCancelled, Title: "Order cancelled: do not ship", Detail: words, Sound: "error"})
-		e.publishView(st)
-	}
-	e.kickQueue()
 }
 
 // scanItem counts one unit scan.
@@ -498,8 +438,8 @@ func (e *Engine) acceptWeight(ctx context.Context, st *station, grams float64) e
 	if r.Over || r.Under || r.Zero || r.Mass <= 0 {
 		return apiErr(apitype.ErrNoWeight, "the scale reads %s: put the box on the scale and try again", r.Display)
 	}
-	if e.checkCancelled(st, cur.ID) {
-		return apiErr(apitype.ErrCancelled, "order %s was cancelled: put the items back and scan the next order", cur.ID)
+	if err := e.refuseUpstream(cur.ID); err != nil {
+		return err
 	}
 	var chk packing.Check
 	var failed error

@@ -293,6 +293,12 @@ func (e *Engine) restore() error {
 	}
 	for i := range orders {
 		o := &orders[i]
+		if onHold(o) {
+			// Held for a cancel request: the box is set aside, and the
+			// request may have been declined while the agent was down.
+			e.react(o.ID)
+			continue
+		}
 		if o.Pack == nil {
 			continue
 		}
@@ -677,19 +683,13 @@ func (e *Engine) Snapshot(stationID string) (apitype.StationView, []apitype.Queu
 }
 
 // Notify tells the engine that orders changed in the store outside it (the
-// intake loop merged an upstream change). A cancelled order open at a
-// station is closed at once and the packer told.
+// intake loop merged an upstream change). A cancelled order is closed at
+// once and its station told; one whose buyer asked to cancel is held until
+// TikTok decides, and resumes when the request is declined; an unclaimed
+// order TikTok no longer waits for leaves the queue.
 func (e *Engine) Notify(ids ...string) {
 	for _, id := range ids {
-		for _, sid := range e.order {
-			st := e.stations[sid]
-			st.mu.Lock()
-			open := st.orderID == id
-			st.mu.Unlock()
-			if open {
-				e.checkCancelled(st, id)
-			}
-		}
+		e.react(id)
 	}
 	e.kickQueue()
 }

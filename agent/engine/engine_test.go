@@ -147,7 +147,7 @@ func TestClaimRefusals(t *testing.T) {
 	h.fail("A", scan("201"), apitype.ErrNotPackable, "order 201 cannot be packed: on hold: inside the buyer's 1-hour cancellation window")
 	h.fail("A", scan("202"), apitype.ErrNotPackable, "order 202 cannot be packed: fulfilled by TikTok, not by this warehouse")
 	h.fail("A", scan("203"), apitype.ErrCancelled, "order 203 cannot be packed: cancelled")
-	h.fail("A", scan("204"), apitype.ErrCancelled, "order 204 cannot be packed: the buyer has asked to cancel")
+	h.fail("A", scan("204"), apitype.ErrCancelled, "order 204 cannot be packed: the buyer asked to cancel: wait for the decision in Seller Center")
 	h.fail("A", scan("999"), apitype.ErrNotFound, `"999" is not an order or package this agent knows: scan the order's packing slip (it may not be pulled yet, or belong to another warehouse)`)
 	h.ok("B", scan("205"))
 	h.fail("A", scan("205"), apitype.ErrClaimed, "order 205 is being packed at station B: release it there first")
@@ -260,7 +260,6 @@ func TestCancelledUpstreamBeforeBuying(t *testing.T) {
 		words string
 	}{
 		{"cancelled", func(o *order.Order) { o.Status = order.StatusCancelled }, "order 400 was cancelled: do not ship it; put the items back and give the box to a lead"},
-		{"cancel request", func(o *order.Order) { o.BuyerRequestCancel = true }, "the buyer asked to cancel order 400: do not ship it; put the items back and give the box to a lead"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

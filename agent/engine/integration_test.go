@@ -369,7 +369,8 @@ func TestSimCancellationMidPack(t *testing.T) {
 		state  order.State
 	}{
 		{"cancelled", (*tiktoksim.Sim).CancelOrder, order.Cancelled},
-		{"cancel request", (*tiktoksim.Sim).RequestCancel, order.Cancelled},
+		// A request is not a cancellation: the order waits for TikTok's decision.
+		{"cancel request", (*tiktoksim.Sim).RequestCancel, order.Exception},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newSimRig(t, false, 0)
@@ -386,6 +387,9 @@ func TestSimCancellationMidPack(t *testing.T) {
 			o := r.settle(id)
 			if o.State != tc.state || o.Label != nil {
 				t.Fatalf("state %s label %+v", o.State, o.Label)
+			}
+			if o.State == order.Exception && (o.Exception == nil || o.Exception.Reason != ReasonCancelRequest || o.Exception.From != order.Weighed) {
+				t.Fatalf("exception %+v, want a cancel-request hold of the weighed order", o.Exception)
 			}
 			if n := r.sim.Purchases(id); n != 0 {
 				t.Fatalf("purchases %d", n)

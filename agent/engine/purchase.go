@@ -101,6 +101,9 @@ func (e *Engine) HandleLabelPurchase(ctx context.Context, orderID string) error 
 	return err
 }
 
+// errNotBuyable means the order left weighed or staged before the attempt.
+var errNotBuyable = errors.New("order is no longer waiting for its label")
+
 // errLabelPending means the label is bought but its document is not stored
 // yet; the relay retries.
 var errLabelPending = errors.New("label bought, document not downloaded yet")
@@ -198,9 +201,17 @@ func (e *Engine) buy(ctx context.Context, o *order.Order) error {
 			return nil
 		}
 	}
-	if up.Status == order.StatusCancelled || up.BuyerRequestCancel {
+	if up.Status == order.StatusCancelled {
 		up.ID = o.ID
 		e.cancel(packStation(o), &up, cancelWords(&up))
+		return nil
+	}
+	if up.BuyerRequestCancel {
+		// Never labelled while the request is pending; the order waits
+		// for TikTok's decision instead of being cancelled.
+		cur := *o
+		cur.UpdateTime = up.UpdateTime
+		e.hold(&cur)
 		return nil
 	}
 	if gone := missingFrom(o.Intent.LineItemIDs, up.LineItemIDs()); len(up.LineItems) > 0 && len(gone) > 0 {
@@ -214,10 +225,16 @@ func (e *Engine) buy(ctx context.Context, o *order.Order) error {
 		if cur.Intent == nil || cur.Intent.ID != in.ID {
 			return nil, fmt.Errorf("order %s: label intent changed underneath", cur.ID)
 		}
+		if cur.State != order.Weighed && cur.State != order.Staged {
+			// Cancelled or held since it was read.
+			return nil, errNotBuyable
+		}
 		cur.Intent.Attempts++
 		cur.Intent.LastError = ""
 		return &change{station: packStation(cur), actor: "agent", action: "label.attempt", detail: fmt.Sprintf("intent %s attempt %d: %s %s", in.ID, cur.Intent.Attempts, in.Weight, in.WeightUnit)}, nil
-	}); err != nil {
+	}); errors.Is(err, errNotBuyable) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	req := PackageRequest{OrderID: o.ID, LineItemIDs: in.LineItemIDs, Weight: in.Weight, WeightUnit: in.WeightUnit,

@@ -93,6 +93,9 @@ func (e *Engine) view(st *station) apitype.StationView {
 			}
 		}
 		v.Prompt = "Needs a lead: " + v.Exception
+		if onHold(o) {
+			v.Prompt = v.Exception
+		}
 	case order.Cancelled:
 		v.Phase, v.Prompt = apitype.PhaseIdle, cancelWords(o)
 	}

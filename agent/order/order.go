@@ -200,7 +200,7 @@ func (o *Order) Packable() (bool, string) {
 	case o.Status == StatusCancelled || o.State == Cancelled:
 		return false, "cancelled"
 	case o.BuyerRequestCancel:
-		return false, "the buyer has asked to cancel"
+		return false, "the buyer asked to cancel: wait for the decision in Seller Center"
 	case o.Status != StatusAwaitingShipment && o.Status != "":
 		return false, "upstream status is " + o.Status
 	}

@@ -27,11 +27,15 @@ type UnreadableError struct {
 
 // Error says what was read and that the label must not be printed.
 func (e *UnreadableError) Error() string {
+	const advice = "the printed label would not scan and must not be printed (download the label again, or check the printer resolution and stock)"
+	if e.Want == "" {
+		return fmt.Sprintf("%v: no Code 128 barcode could be read; %s", ErrBarcodeUnreadable, advice)
+	}
 	found := "no Code 128 barcode could be read"
 	if len(e.Found) > 0 {
 		found = fmt.Sprintf("its barcodes read %q", e.Found)
 	}
-	return fmt.Sprintf("%v: %s, not tracking number %q; the printed label would not scan and must not be printed (download the label again, or check the printer resolution and stock)", ErrBarcodeUnreadable, found, e.Want)
+	return fmt.Sprintf("%v: %s, not tracking number %q; %s", ErrBarcodeUnreadable, found, e.Want, advice)
 }
 
 // Unwrap returns ErrBarcodeUnreadable.
@@ -49,18 +53,30 @@ func (r *Renderer) Prepare(ctx context.Context, pdf []byte, spec Spec, wantTrack
 	if err != nil {
 		return nil, err
 	}
+	if _, err := CheckBarcode(bm, want); err != nil {
+		return nil, fmt.Errorf("prepare label: %w", err)
+	}
+	return bm, nil
+}
+
+// CheckBarcode reads a rendered label's barcodes back, as Prepare does.
+// With tracking set, one of them must carry it (see TrackingMatches); with
+// tracking empty, at least one Code 128 barcode must decode. Otherwise it
+// returns an *UnreadableError. found holds the texts read.
+func CheckBarcode(b *raster.Bitmap, tracking string) (found []string, err error) {
+	want := strings.TrimSpace(tracking)
 	ok := false
-	found, err := decodeBarcodes(bm, func(text string) bool {
-		ok = TrackingMatches(text, want)
+	found, err = decodeBarcodes(b, func(text string) bool {
+		ok = want == "" || TrackingMatches(text, want)
 		return ok
 	})
 	if err != nil {
-		return nil, fmt.Errorf("prepare label: %w", err)
+		return nil, err
 	}
-	if ok {
-		return bm, nil
+	if !ok {
+		return found, &UnreadableError{Want: want, Found: found}
 	}
-	return nil, fmt.Errorf("prepare label: %w", &UnreadableError{Want: want, Found: found})
+	return found, nil
 }
 
 // TrackingMatches reports whether a decoded barcode carries tracking: the

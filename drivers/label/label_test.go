@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -433,6 +434,27 @@ func TestDecodeBarcodeFindsEvery(t *testing.T) {
 	// Prepare accepts the label whichever barcode carries the tracking.
 	if _, err := renderer(t).Prepare(context.Background(), pdf, Spec{DPI: 203}, "ORD-576460752303"); err != nil {
 		t.Errorf("Prepare with the second barcode: %v", err)
+	}
+}
+
+func TestCheckBarcode(t *testing.T) {
+	b, err := renderer(t).Render(context.Background(), tiktokPDF(t), Spec{DPI: 203})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := CheckBarcode(b, ""); err != nil || len(found) == 0 {
+		t.Errorf("any barcode: found %q, %v", found, err)
+	}
+	if _, err := CheckBarcode(b, tracking); err != nil {
+		t.Errorf("the label's tracking number: %v", err)
+	}
+	if _, err := CheckBarcode(b, "TT0000000000US"); !errors.Is(err, ErrBarcodeUnreadable) {
+		t.Errorf("another tracking number: %v, want ErrBarcodeUnreadable", err)
+	}
+	_, err = CheckBarcode(raster.New(812, 1218), "")
+	var ue *UnreadableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no Code 128 barcode could be read") || strings.Contains(err.Error(), "tracking number") {
+		t.Errorf("blank label: %v, want an *UnreadableError saying no barcode was read", err)
 	}
 }
 

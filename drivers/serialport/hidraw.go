@@ -21,6 +21,13 @@ type hidPort struct {
 	closed atomic.Bool
 }
 
+// hidSysRoot is where ListHID looks for sys/class/hidraw; tests point it
+// at a fake tree.
+var hidSysRoot = "/"
+
+// ListHID lists the hidraw devices present (see ListHIDRawIn).
+func ListHID() ([]HIDDevice, error) { return ListHIDRawIn(hidSysRoot) }
+
 // OpenHIDRaw opens a hidraw device file for plain reads and writes; no cgo.
 func OpenHIDRaw(name string) (Port, error) {
 	lock, err := lockPort(name)

@@ -1,6 +1,7 @@
 // Package serialport opens the byte streams that scales and other serial
 // devices speak over: a serial port through github.com/tarm/serial, a TCP
-// serial device server, or a Linux hidraw device file. All three satisfy
+// serial device server, or a HID device (a Linux hidraw file, or on
+// Windows a HID device read through hid.dll). All three satisfy
 // Port, report a read timeout as ErrTimeout and an unplugged device as
 // ErrGone, so protocol code never has to know which platform or transport it
 // runs on.
@@ -76,8 +77,12 @@ func IsTimeout(err error) bool { return errors.Is(err, ErrTimeout) }
 
 // Open opens the stream named by u: transport "serial" (a serial port with
 // line setting def unless the URI overrides baud, data, parity or stop),
-// "tcp" (a serial device server) or "hidraw" (a Linux hidraw file; also the
-// default for the hidpos protocol).
+// "tcp" (a serial device server) or "hidraw" (a HID device; also the
+// default for the hidpos protocol). A HID target is a VID:PID such as
+// 0922:8003 (with ?serial= to pick one of several identical devices),
+// looked up at every open so a renumbered device is found again, or a
+// device path: /dev/hidraw0 on Linux, \\.\hid#vid_0922&pid_8003#... on
+// Windows (write the \\?\ prefix as \\.\ or \\%3F\ in a URI).
 func Open(ctx context.Context, u deviceuri.URI, def deviceuri.Serial) (Port, error) {
 	switch u.Transport {
 	case "serial":
@@ -89,10 +94,10 @@ func Open(ctx context.Context, u deviceuri.URI, def deviceuri.Serial) (Port, err
 	case "tcp":
 		return DialTCP(ctx, u.Target)
 	case "hidraw":
-		return OpenHIDRaw(u.Target)
+		return OpenHID(u.Target, u.Params.Get("serial"))
 	case "":
 		if u.Protocol == "hidpos" {
-			return OpenHIDRaw(u.Target)
+			return OpenHID(u.Target, u.Params.Get("serial"))
 		}
 	}
 	return nil, fmt.Errorf("device %s: transport %q is not one of serial, tcp, hidraw (e.g. nci+serial:///dev/ttyUSB0 or sics+tcp://10.0.0.5:4001)", u, u.Transport)

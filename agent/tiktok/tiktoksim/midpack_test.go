@@ -2,6 +2,7 @@ package tiktoksim
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,10 @@ func TestMidPackCancelsFireAfterFirstRead(t *testing.T) {
 	}
 	if requested != 1 || cancelled != 1 {
 		t.Errorf("%d cancel requests and %d cancellations, want one of each", requested, cancelled)
+	}
+	if got := s.MindChanges(); len(got) != 2 || !slices.ContainsFunc(changed, func(o Order) bool { return o.ID == got[0] && o.IsBuyerRequestCancel }) ||
+		!slices.ContainsFunc(changed, func(o Order) bool { return o.ID == got[1] && o.Status == StatusCancelled }) {
+		t.Errorf("MindChanges %v do not name the request then the cancellation", got)
 	}
 	// The pending request is found the way a client looks for them.
 	if got := searchAll(t, c, map[string]any{"is_buyer_request_cancel": true}); len(got) != 1 {

@@ -389,7 +389,7 @@ func (s *Sim) seedMinds(n int) {
 	k := min(int(math.Ceil(float64(n)*share)), len(pool))
 	s.rng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
 	for _, o := range pool[:k] {
-		s.scheduleMind(o, s.minds%2 == 1)
+		s.scheduleMind(o, len(s.mindIDs)%2 == 1)
 	}
 }
 

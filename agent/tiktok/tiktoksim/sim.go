@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -146,7 +147,7 @@ type Sim struct {
 	orderList        []*simOrder
 	held             []*simOrder // ON_HOLD orders, released by tick
 	minded           []*simOrder // orders with a pending change of mind, applied by tick
-	minds            int         // changes of mind scheduled so far
+	mindIDs          []string    // orders given a change of mind, in order
 	packages         map[string]*simPackage
 	packageList      []*simPackage
 	purchases        map[string]int
@@ -468,7 +469,7 @@ func (s *Sim) tick(now time.Time) {
 		if err != nil {
 			s.log.Error("tiktoksim: new order", "err", err)
 		} else if s.opts.MidPackCancels > 0 && s.rng.Float64() < s.opts.MidPackCancels {
-			s.scheduleMind(s.orders[id], s.minds%2 == 1)
+			s.scheduleMind(s.orders[id], len(s.mindIDs)%2 == 1)
 		}
 		s.nextArrival = s.nextArrival.Add(s.opts.Arrivals)
 	}
@@ -528,7 +529,16 @@ func (s *Sim) scheduleMind(o *simOrder, cancel bool) {
 	after := max(d/2+time.Duration(s.rng.Int64N(int64(d-d/2)+1)), time.Second)
 	o.mind = &changeOfMind{after: after, cancel: cancel, reason: cancelReasons[s.rng.IntN(len(cancelReasons))]}
 	s.minded = append(s.minded, o)
-	s.minds++
+	s.mindIDs = append(s.mindIDs, o.w.ID)
+}
+
+// MindChanges lists the orders MidPackCancels gave a change of mind, in the
+// order they were picked (a cancel request first, then a cancellation, and
+// so on), whether it has happened yet or not.
+func (s *Sim) MindChanges() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.mindIDs)
 }
 
 // readLocked notes that the API showed o to a client: the clock of its

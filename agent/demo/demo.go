@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +84,9 @@ func Start(ctx context.Context, opt Options) (*Demo, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating demo directory: %w", err)
 	}
-	sim := tiktoksim.New(tiktoksim.Options{Seed: opt.Seed, Orders: opt.Orders, Logger: opt.Logger})
+	// A few buyers cancel, or ask to, right after the agent first reads
+	// their order: PackHeadless packs one of them to show the refusal.
+	sim := tiktoksim.New(tiktoksim.Options{Seed: opt.Seed, Orders: opt.Orders, Logger: opt.Logger, MidPackCancels: 0.1, MidPackDelay: 300 * time.Millisecond})
 	if _, err := sim.Start("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("starting the TikTok Shop simulator: %w", err)
 	}
@@ -212,8 +215,8 @@ func (d *Demo) Codes(o tiktoksim.Order) []string {
 		codes = append(codes, seller)
 	}
 	for _, li := range o.LineItems {
-		if li.DisplayStatus == order.StatusCancelled {
-			continue
+		if li.DisplayStatus == order.StatusCancelled && o.Status != order.StatusCancelled {
+			continue // the rest of the order ships; a cancelled order was picked whole
 		}
 		if len(li.CombinedListingSKUs) == 0 {
 			add(li.SKUID, li.SellerSKU)
@@ -280,14 +283,30 @@ func (d *Demo) AutoScale(ctx context.Context) {
 }
 
 // PackHeadless packs up to n orders from the queue, most urgent first, and
-// reports each step.
+// reports each step. The second order it tries is one whose buyer cancels
+// meanwhile, if the simulator has one queued: the agent refuses its label.
 func (d *Demo) PackHeadless(ctx context.Context, n int) error {
 	go d.AutoScale(ctx)
 	eng := d.Agent.Engine
 	w := d.out
 	_, queue, _, _ := eng.Snapshot(Station)
 	sort.SliceStable(queue, func(i, j int) bool { return queue[i].Deadline.Before(queue[j].Deadline) })
+	// An ordinary order first, then one whose buyer changed their mind
+	// since intake, to show the refusal.
+	minds := d.Sim.MindChanges()
+	mind := func(q apitype.QueueEntry) bool { return slices.Contains(minds, q.OrderID) }
+	move := func(from, to int) {
+		q := queue[from]
+		queue = slices.Insert(slices.Delete(queue, from, from+1), to, q)
+	}
+	if i := slices.IndexFunc(queue, func(q apitype.QueueEntry) bool { return !mind(q) }); i > 0 {
+		move(i, 0)
+	}
+	if i := slices.IndexFunc(queue, mind); i > 1 {
+		move(i, 1)
+	}
 	packed := 0
+orders:
 	for _, q := range queue {
 		if packed == n {
 			break
@@ -309,6 +328,9 @@ func (d *Demo) PackHeadless(ctx context.Context, n int) error {
 		}
 		for _, code := range d.Codes(so) {
 			if err := d.step(ctx, apitype.CmdScan, code); err != nil {
+				if d.dropped() {
+					continue orders
+				}
 				return fmt.Errorf("order %s: scanning %s: %w", q.OrderID, code, err)
 			}
 			fmt.Fprintf(w, "  scanned %s\n", code)
@@ -318,6 +340,9 @@ func (d *Demo) PackHeadless(ctx context.Context, n int) error {
 			box = "BOX-L"
 		}
 		if err := d.step(ctx, apitype.CmdScan, box); err != nil {
+			if d.dropped() {
+				continue
+			}
 			return fmt.Errorf("order %s: box: %w", q.OrderID, err)
 		}
 		fmt.Fprintf(w, "  box %s, on the scale…\n", box)
@@ -330,6 +355,10 @@ func (d *Demo) PackHeadless(ctx context.Context, n int) error {
 			continue
 		}
 		v, err := d.waitLabel(ctx, 30*time.Second)
+		if errors.Is(err, errDropped) {
+			fmt.Fprintf(w, "  no label: %s\n", v.Prompt)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("order %s: %w", q.OrderID, err)
 		}
@@ -344,6 +373,17 @@ func (d *Demo) PackHeadless(ctx context.Context, n int) error {
 		return fmt.Errorf("printer simulator holds %d labels for %d packed orders", len(pngs), packed)
 	}
 	return nil
+}
+
+// dropped reports whether the station let go of its order (it was
+// cancelled upstream), saying so.
+func (d *Demo) dropped() bool {
+	v, _, _, _ := d.Agent.Engine.Snapshot(Station)
+	if v.Order != nil {
+		return false
+	}
+	fmt.Fprintf(d.out, "  dropped: %s\n", v.Prompt)
+	return true
 }
 
 func (d *Demo) step(ctx context.Context, kind, code string) error {
@@ -375,12 +415,19 @@ func (d *Demo) waitPhase(ctx context.Context, phase string, limit time.Duration)
 	}
 }
 
+// errDropped is waitLabel's answer when the station let go of the order
+// instead of labelling it (it was cancelled upstream).
+var errDropped = errors.New("order dropped")
+
 func (d *Demo) waitLabel(ctx context.Context, limit time.Duration) (apitype.StationView, error) {
 	deadline := time.Now().Add(limit)
 	for {
 		v, _, _, _ := d.Agent.Engine.Snapshot(Station)
 		if v.Label != nil && v.Label.Printed {
 			return v, nil
+		}
+		if v.Order == nil {
+			return v, errDropped
 		}
 		if v.Phase == apitype.PhaseException || v.Label != nil && v.Label.Error != "" {
 			return v, fmt.Errorf("label not printed: %s %s", v.Exception, v.Prompt)

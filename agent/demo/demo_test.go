@@ -23,7 +23,7 @@ func TestHeadlessDemoPacksOrders(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	report := out.String()
-	for _, want := range []string{"refused: not_found", "label bought", "packed 2 orders"} {
+	for _, want := range []string{"refused: not_found", "label bought", "no label: the buyer", "packed 2 orders"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

@@ -28,8 +28,10 @@ type Framer struct {
 	// Max is the longest partial frame kept; longer runs are dropped.
 	Max int
 	// Datagram, when > 0, treats every read as whole reports of this
-	// size (hidraw returns one report per read): a read of any other
-	// length is dropped, and bytes never carry over between reads.
+	// size (hidraw and Windows return one report per read): a shorter
+	// read is dropped, the bytes after the last whole report of a longer
+	// read are dropped (Windows pads every input report to the device's
+	// longest), and bytes never carry over between reads.
 	Datagram int
 }
 
@@ -65,10 +67,10 @@ func (f *Framer) Next(ctx context.Context) ([]byte, error) {
 		n, err := f.r.Read(f.tmp)
 		stop()
 		switch {
-		case f.Datagram > 0 && n%f.Datagram != 0:
+		case f.Datagram > 0 && n < f.Datagram:
 			f.buf = f.buf[:0]
 		case f.Datagram > 0:
-			f.buf = append(f.buf[:0], f.tmp[:n]...)
+			f.buf = append(f.buf[:0], f.tmp[:n-n%f.Datagram]...)
 		default:
 			f.buf = append(f.buf, f.tmp[:n]...)
 		}

@@ -1,8 +1,14 @@
 // Package hidpos reads USB HID POS scales (usage page 0x8D: Dymo M10/M25,
-// Stamps.com, Mettler PS60 in HID mode, Fairbanks) from Linux hidraw
-// files. Each input report is six bytes:
+// Stamps.com, Mettler PS60 in HID mode, Fairbanks) from Linux hidraw files
+// or, on Windows, through hid.dll. Name a scale hidpos://0922:8003 (its USB
+// ids, with ?serial= for one of several identical scales) to find it again
+// after a replug, or by its device path. Each input report is six bytes,
+// the report ID first as both hidraw and Windows deliver it:
 //
 //	[0x03, status, unit, exponent (int8), weight LSB, weight MSB]
+//
+// Windows pads a report to the device's longest input report; the padding
+// is dropped.
 //
 // status 1 fault, 2 stable at zero, 3 motion, 4 stable, 5 under zero,
 // 6 over, 7 needs calibration, 8 needs re-zero; unit 1 mg, 2 g, 3 kg,

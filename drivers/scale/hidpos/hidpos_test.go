@@ -1,6 +1,7 @@
 package hidpos
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/packline/packline/drivers/scale"
@@ -38,6 +39,19 @@ func TestFraming(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			scaletest.Framing(t, Codec(), f.frame, f.want, nil, true)
 		})
+	}
+}
+
+// TestWindowsPaddedReports feeds reports as Windows reads them: report ID
+// first and zero padding up to the device's longest input report.
+func TestWindowsPaddedReports(t *testing.T) {
+	padded := []byte{0x03, 0x04, 0x0B, 0xFF, 0x6F, 0x04, 0x00, 0x00}
+	res := scaletest.Run(Codec(), padded, padded[:5], append(bytes.Clone(padded), make([]byte, 8)...))
+	if len(res) != 2 {
+		t.Fatalf("got %d results, want 2 (the short read dropped): %v", len(res), res)
+	}
+	for _, r := range res {
+		scaletest.Check(t, "padded report", r, scaletest.Want{Value: "113.5", Unit: "oz", Stable: true})
 	}
 }
 

@@ -169,15 +169,17 @@ func (p printerDevice) Reprint(ctx context.Context) error { return p.q.Reprint(c
 // starts in the background (compiling pdfium takes seconds on a cold
 // cache), so the agent is ready at once and only a label waits for it.
 type labeler struct {
-	ready chan struct{}
-	r     *label.Renderer
-	err   error
+	ready  chan struct{}
+	cancel context.CancelFunc
+	r      *label.Renderer
+	err    error
 }
 
 var _ engine.Labeler = (*labeler)(nil)
 
 func startLabeler(ctx context.Context, opt label.Options) *labeler {
-	l := &labeler{ready: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	l := &labeler{ready: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(l.ready)
 		l.r, l.err = label.NewRenderer(ctx, opt)
@@ -200,8 +202,11 @@ func (l *labeler) Prepare(ctx context.Context, pdf []byte, spec engine.LabelSpec
 	return l.r.Prepare(ctx, pdf, label.Spec{DPI: spec.DPI, Stock: spec.Stock}, want)
 }
 
-// Close waits for the renderer to have started and closes it.
+// Close closes the renderer. One still starting is abandoned at once (its
+// compilation finishes and is released in the background), so stopping the
+// agent never waits for a cold compilation.
 func (l *labeler) Close() error {
+	l.cancel()
 	<-l.ready
 	if l.r == nil {
 		return nil

@@ -13,9 +13,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/packline/packline/agent/config"
+	"github.com/packline/packline/agent/engine"
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/tiktok/tiktoksim"
+	"github.com/packline/packline/drivers/label"
 	"github.com/packline/packline/drivers/scale/scalesim"
 	"github.com/packline/packline/store"
 )
@@ -246,5 +248,21 @@ func TestStartErrorsPermanentOrNot(t *testing.T) {
 	_, err = Start(ctx, cfg, nil, testOptions)
 	if err == nil || !errors.Is(err, store.ErrMigration) || !Permanent(err) {
 		t.Errorf("store from a newer agent: Start = %v, want a permanent migration error", err)
+	}
+}
+
+// TestLabelerCloseDoesNotWaitForStart: closing the renderer while it still
+// compiles abandons it, so an agent stopped right after a cold start stops
+// within the service manager's budget; a label asked for later fails.
+func TestLabelerCloseDoesNotWaitForStart(t *testing.T) {
+	l := startLabeler(context.Background(), label.Options{CacheDir: testOptions.LabelCacheDir})
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !errors.Is(l.err, context.Canceled) {
+		t.Errorf("Close waited for the renderer to start: err %v, want it cancelled", l.err)
+	}
+	if _, err := l.Prepare(context.Background(), nil, engine.LabelSpec{DPI: 203}, ""); err == nil {
+		t.Error("a closed labeler prepared a label")
 	}
 }

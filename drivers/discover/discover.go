@@ -1,19 +1,24 @@
 // Package discover lists the ports a scale may sit on: serial ports (on
 // Linux /dev/serial/by-id links, ttyUSB, ttyACM and present ttyS ports; on
-// Windows the COM ports in HKLM\HARDWARE\DEVICEMAP\SERIALCOMM) and Linux
-// hidraw devices that are HID POS scales (usage page 0x8D or a known
-// VID:PID). It only looks; package scale probes.
+// Windows the COM ports in HKLM\HARDWARE\DEVICEMAP\SERIALCOMM) and HID
+// devices that are POS scales (usage page 0x8D or a known VID:PID): Linux
+// hidraw files, Windows HID device interfaces. It only looks; package
+// scale probes.
 package discover
 
 import (
-	"fmt"
+	"net/url"
 	"strings"
+
+	"github.com/packline/packline/drivers/deviceuri"
+	"github.com/packline/packline/drivers/serialport"
 )
 
 // Port is one candidate port.
 type Port struct {
 	// Path is the name to put in a device URI: a stable
-	// /dev/serial/by-id link when there is one, COM3, /dev/hidraw0.
+	// /dev/serial/by-id link when there is one, COM3, /dev/hidraw0 or a
+	// Windows HID device path (StableURI names a HID scale better).
 	Path string
 	// Device is the kernel device Path resolves to.
 	Device string
@@ -23,6 +28,8 @@ type Port struct {
 	Description string
 	// VID and PID are the USB ids of a HID device.
 	VID, PID uint16
+	// Serial is a HID device's USB serial number, when it has one.
+	Serial string
 }
 
 // String formats p for a listing.
@@ -71,49 +78,56 @@ func knownName(vid, pid uint16) string {
 }
 
 // UsagePages returns the usage pages a HID report descriptor declares.
-func UsagePages(desc []byte) []uint32 {
-	var pages []uint32
-	for i := 0; i < len(desc); {
-		b := desc[i]
-		if b == 0xfe { // long item
-			if i+1 >= len(desc) {
-				break
-			}
-			i += 3 + int(desc[i+1])
+func UsagePages(desc []byte) []uint32 { return serialport.ReportUsagePages(desc) }
+
+// hidPorts turns the HID devices present into ports: the POS scales among
+// them, known by usage page 0x8D or by VID:PID.
+func hidPorts(devs []serialport.HIDDevice, path func(string) string) []Port {
+	var out []Port
+	for _, d := range devs {
+		known := knownName(d.VID, d.PID)
+		if !d.IsScale() && known == "" {
 			continue
 		}
-		size := int(b & 0x03)
-		if size == 3 {
-			size = 4
+		desc := known
+		if desc == "" {
+			desc = d.Product
 		}
-		if i+1+size > len(desc) {
-			break
+		if desc == "" {
+			desc = "HID POS scale"
 		}
-		if b&0xfc == 0x04 { // global Usage Page
-			var v uint32
-			for j := 0; j < size; j++ {
-				v |= uint32(desc[i+1+j]) << (8 * j)
-			}
-			pages = append(pages, v)
-		}
-		i += 1 + size
+		p := path(d.Path)
+		out = append(out, Port{Path: p, Device: p, Kind: "hid", Description: desc, VID: d.VID, PID: d.PID, Serial: d.Serial})
 	}
-	return pages
+	return out
 }
 
-// parseHIDID reads HID_ID=0003:00000922:00008003 from a uevent file.
-func parseHIDID(uevent string) (vid, pid uint16, name string, ok bool) {
-	for _, line := range strings.Split(uevent, "\n") {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
-		switch k {
-		case "HID_ID":
-			var bus, a, b uint32
-			if _, err := fmt.Sscanf(v, "%x:%x:%x", &bus, &a, &b); err == nil {
-				vid, pid, ok = uint16(a), uint16(b), true
-			}
-		case "HID_NAME":
-			name = v
+// StableURI returns the device URI that finds p again after a replug or a
+// reboot: hidpos://0922:8003 for a HID scale, with ?serial= when another
+// of ports has the same ids. ok is false when p has no such name (a serial
+// port, or identical HID scales without serial numbers).
+func StableURI(p Port, ports []Port) (u deviceuri.URI, ok bool) {
+	if p.Kind != "hid" || p.VID == 0 && p.PID == 0 {
+		return deviceuri.URI{}, false
+	}
+	sel := serialport.HIDSelector{VID: p.VID, PID: p.PID}
+	twins := 0
+	for _, q := range ports {
+		if q.Kind == "hid" && q.VID == p.VID && q.PID == p.PID {
+			twins++
 		}
 	}
-	return vid, pid, name, ok
+	u = deviceuri.URI{Protocol: "hidpos", Target: sel.Target()}
+	if twins > 1 {
+		if p.Serial == "" {
+			return deviceuri.URI{}, false
+		}
+		for _, q := range ports {
+			if q.Path != p.Path && q.Kind == "hid" && q.VID == p.VID && q.PID == p.PID && strings.EqualFold(q.Serial, p.Serial) {
+				return deviceuri.URI{}, false
+			}
+		}
+		u.Params = url.Values{"serial": {p.Serial}}
+	}
+	return u, true
 }

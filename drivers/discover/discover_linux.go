@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/packline/packline/drivers/serialport"
 )
 
 // List lists the serial ports and HID scales present.
@@ -39,32 +41,11 @@ func ListIn(root string) ([]Port, error) {
 			out = append(out, Port{Path: strip(root, dev), Device: strip(root, dev), Kind: "serial", Description: usbDescription(root, name)})
 		}
 	}
-	hid, _ := filepath.Glob(filepath.Join(root, "sys/class/hidraw/hidraw*"))
-	sort.Strings(hid)
-	for _, dir := range hid {
-		name := filepath.Base(dir)
-		uevent, _ := os.ReadFile(filepath.Join(dir, "device/uevent"))
-		vid, pid, hidName, _ := parseHIDID(string(uevent))
-		desc, _ := os.ReadFile(filepath.Join(dir, "device/report_descriptor"))
-		scale := false
-		for _, p := range UsagePages(desc) {
-			if p == 0x8d {
-				scale = true
-			}
-		}
-		known := knownName(vid, pid)
-		if !scale && known == "" {
-			continue
-		}
-		d := known
-		if d == "" {
-			d = hidName
-		}
-		if d == "" {
-			d = "HID POS scale"
-		}
-		out = append(out, Port{Path: "/dev/" + name, Device: "/dev/" + name, Kind: "hid", Description: d, VID: vid, PID: pid})
+	hid, err := serialport.ListHIDRawIn(root)
+	if err != nil {
+		return out, err
 	}
+	out = append(out, hidPorts(hid, func(p string) string { return strip(root, p) })...)
 	return out, nil
 }
 

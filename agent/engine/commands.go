@@ -28,7 +28,7 @@ func (e *Engine) Do(ctx context.Context, stationID string, cmd apitype.Command) 
 	case apitype.CmdScan:
 		err = e.scan(st, cmd.Code)
 	case apitype.CmdAcceptWeight:
-		err = e.acceptWeight(ctx, st, cmd.WeightGrams)
+		err = e.acceptWeight(ctx, st, cmd)
 	case apitype.CmdOverride:
 		err = e.override(st, cmd.Lead, cmd.Reason)
 	case apitype.CmdReprint:
@@ -398,8 +398,19 @@ func (e *Engine) weightOf(tx Tx) packing.WeightFunc {
 
 // acceptWeight captures the stable weight and checks it. A pass commits the
 // weighed state, the label intent and the label.purchase event together,
-// then hands the order to the station's label worker.
-func (e *Engine) acceptWeight(ctx context.Context, st *station, grams float64) error {
+// then hands the order to the station's label worker. A weight typed in
+// instead of read from the scale is declared to TikTok as measured, so it
+// needs a lead's name and a reason, kept with the pack.
+func (e *Engine) acceptWeight(ctx context.Context, st *station, cmd apitype.Command) error {
+	grams := cmd.WeightGrams
+	var typed *order.Override
+	if grams > 0 {
+		lead, reason := strings.TrimSpace(cmd.Lead), strings.TrimSpace(cmd.Reason)
+		if lead == "" || reason == "" {
+			return apiErr(apitype.ErrBadRequest, "a typed-in weight needs a lead's name and a reason: put the box on the scale and accept its weight")
+		}
+		typed = &order.Override{By: lead, Reason: reason, At: e.now()}
+	}
 	id := st.current()
 	if id == "" {
 		return apiErr(apitype.ErrOutOfOrder, "no order is open: scan an order first")
@@ -421,12 +432,12 @@ func (e *Engine) acceptWeight(ctx context.Context, st *station, grams float64) e
 	}
 	var r Reading
 	switch {
-	case grams > 0:
-		r = Reading{Mass: order.Mass(grams * float64(order.Gram)), Display: fmt.Sprintf("%g g", grams), Stable: true, At: e.now()}
+	case typed != nil:
+		r = Reading{Mass: order.Mass(grams * float64(order.Gram)), Display: fmt.Sprintf("%g g typed in by %s", grams, typed.By), At: e.now()}
 	case grams < 0:
 		return apiErr(apitype.ErrBadRequest, "weight %g g is negative: put the box on the scale", grams)
 	case st.dev.Scale == nil:
-		return apiErr(apitype.ErrDevice, "station %s has no scale: configure one, or enter the weight", st.dev.ID)
+		return apiErr(apitype.ErrDevice, "station %s has no scale: configure one, or have a lead enter the weight", st.dev.ID)
 	default:
 		wctx, cancel := context.WithTimeout(ctx, e.opt.WeightTimeout)
 		r, err = st.dev.Scale.Stable(wctx)
@@ -448,24 +459,29 @@ func (e *Engine) acceptWeight(ctx context.Context, st *station, grams float64) e
 			return nil, apiErr(apitype.ErrOutOfOrder, "order %s is %s: it is not waiting for a weight", o.ID, describeState(o.State))
 		}
 		exp := packing.ExpectedWeight(o, o.Pack.Box, e.weightOf(tx))
-		o.Pack.Measured, o.Pack.Expected, o.Pack.WeighedAt = r.Mass, exp.Mass, e.now()
+		o.Pack.Measured, o.Pack.Expected, o.Pack.WeighedAt, o.Pack.TypedWeight = r.Mass, exp.Mass, e.now(), typed
 		var cerr error
 		chk, cerr = e.opt.Weight.Check(r.Mass, exp)
 		if cerr != nil && !errors.Is(cerr, packing.ErrUnknownWeight) {
 			return nil, apiErr(apitype.ErrNoWeight, "%v", cerr)
 		}
 		detail := fmt.Sprintf("measured %.1f g (scale %q), expected %.1f g, tolerance %.1f g", r.Mass.Grams(), r.Display, exp.Mass.Grams(), chk.Tolerance.Grams())
+		actor := st.dev.ID
+		if typed != nil {
+			actor = typed.By
+			detail = fmt.Sprintf("typed in %.1f g (lead %s: %s), expected %.1f g, tolerance %.1f g", r.Mass.Grams(), typed.By, typed.Reason, exp.Mass.Grams(), chk.Tolerance.Grams())
+		}
 		if cerr != nil || !chk.OK {
 			failed = apiErr(apitype.ErrWeight, "%s", chk.Message)
 			o.Exception = &order.ExceptionInfo{Reason: "weight", Detail: chk.Message + " (" + detail + ")", At: e.now(), From: o.State}
-			return &change{to: order.Exception, station: st.dev.ID, actor: st.dev.ID, action: "weight.fail", detail: chk.Message + " (" + detail + ")"}, nil
+			return &change{to: order.Exception, station: st.dev.ID, actor: actor, action: "weight.fail", detail: chk.Message + " (" + detail + ")"}, nil
 		}
 		in, err := e.newIntent(o)
 		if err != nil {
 			return nil, err
 		}
 		o.Intent = in
-		return &change{to: order.Weighed, station: st.dev.ID, actor: st.dev.ID, action: "weight.pass", detail: detail + "; declaring " + in.Weight + " " + in.WeightUnit,
+		return &change{to: order.Weighed, station: st.dev.ID, actor: actor, action: "weight.pass", detail: detail + "; declaring " + in.Weight + " " + in.WeightUnit,
 			events: []outboxEvent{{KindLabelPurchase, LabelPurchase{OrderID: o.ID, IntentID: in.ID}}}}, nil
 	})
 	if err != nil {

@@ -471,14 +471,17 @@ type PackRecord struct {
 	Declared string          `json:"declared_weight,omitempty"`
 	Unit     string          `json:"declared_unit,omitempty"`
 	Override *order.Override `json:"override,omitempty"`
-	Package  string          `json:"package_id,omitempty"`
-	Tracking string          `json:"tracking_number,omitempty"`
+	// TypedWeight names the lead who typed the weight in, when the scale
+	// did not read it.
+	TypedWeight *order.Override `json:"typed_weight,omitempty"`
+	Package     string          `json:"package_id,omitempty"`
+	Tracking    string          `json:"tracking_number,omitempty"`
 }
 
 func (e *Engine) packRecord(o *order.Order, from order.State, c *change) PackRecord {
 	r := PackRecord{OrderID: o.ID, From: string(from), State: string(o.State), Action: c.action, Detail: c.detail, Station: c.station, Actor: c.actor, At: e.now()}
 	if p := o.Pack; p != nil {
-		r.Packer, r.Started, r.Scans, r.Box, r.Override = p.Packer, p.StartedAt, p.Scans, p.Box, p.Override
+		r.Packer, r.Started, r.Scans, r.Box, r.Override, r.TypedWeight = p.Packer, p.StartedAt, p.Scans, p.Box, p.Override, p.TypedWeight
 		r.Expected, r.Measured = p.Expected.Grams(), p.Measured.Grams()
 	}
 	if o.Intent != nil {

@@ -249,7 +249,7 @@ func TestScaleCapture(t *testing.T) {
 	for _, c := range []string{"RED-L", "RED-L", "MUG", "BOX-S"} {
 		h.ok("B", scan(c))
 	}
-	h.fail("B", weigh(0), apitype.ErrDevice, "station B has no scale: configure one, or enter the weight")
+	h.fail("B", weigh(0), apitype.ErrDevice, "station B has no scale: configure one, or have a lead enter the weight")
 	h.fail("B", apitype.Command{Kind: apitype.CmdZeroScale}, apitype.ErrDevice, "the scale at station B cannot be zeroed from here: use its zero key")
 }
 

@@ -234,6 +234,9 @@ type Pack struct {
 	VerifiedAt time.Time `json:"verified_at,omitempty"`
 	// Override is set when a lead let a failed weight check proceed.
 	Override *Override `json:"override,omitempty"`
+	// TypedWeight is set when a lead typed Measured in instead of
+	// reading it from the station's scale.
+	TypedWeight *Override `json:"typed_weight,omitempty"`
 }
 
 // Complete reports whether every expected unit of o has been scanned.

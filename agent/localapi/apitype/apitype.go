@@ -99,7 +99,9 @@ type Command struct {
 	Code   string `json:"code,omitempty"`
 	Lead   string `json:"lead,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	// Weight lets a tool submit a weight in grams when a station has no scale.
+	// WeightGrams, with accept_weight, is a weight in grams typed in
+	// instead of read from the scale. It is declared to TikTok as measured,
+	// so it needs Lead and Reason, which are kept with the pack.
 	WeightGrams float64 `json:"weight_grams,omitempty"`
 }
 

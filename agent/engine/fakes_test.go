@@ -338,6 +338,7 @@ func (h *harness) fail(station string, cmd apitype.Command, code, msg string) ap
 }
 
 func scan(code string) apitype.Command { return apitype.Command{Kind: apitype.CmdScan, Code: code} }
+
 // weigh enters a weight as a lead does for a box weighed on another scale;
 // weigh(0) reads the station's scale.
 func weigh(g float64) apitype.Command {

@@ -22,7 +22,7 @@ func init() {
 	register(&command{
 		name:    "init",
 		args:    "[--config FILE] [--data-dir DIR] [--force]",
-		summary: "write a commented default config, create the data directory and the station token",
+		summary: "write a commented default config, create the data directory, the station token and the admin token",
 		flags: func(fs *flag.FlagSet) {
 			d := config.Defaults()
 			fs.StringVar(&a.config, "config", d.Config, "absolute path of the config `file` to write")
@@ -102,6 +102,14 @@ func runInit(c *cli, a initArgs) error {
 		fmt.Fprintf(c.stdout, "created the station token %s\n", cfg.API.TokenFile)
 	} else if err != nil {
 		return fmt.Errorf("checking the station token: %w", err)
+	}
+	if _, err := os.Stat(cfg.API.AdminTokenFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := localapi.LoadOrCreateAdminToken(cfg.API.AdminTokenFile); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "created the admin token %s (backups through the running agent; only root / administrators may read it)\n", cfg.API.AdminTokenFile)
+	} else if err != nil {
+		return fmt.Errorf("checking the admin token: %w", err)
 	}
 	if todo := toFill(cfg); len(todo) > 0 {
 		fmt.Fprintf(c.stdout, "\nfill in %s:\n", a.config)

@@ -38,7 +38,7 @@ func TestInitWritesALoadableConfig(t *testing.T) {
 	if cfg.Agent.DataDir != data {
 		t.Errorf("data_dir = %q, want %q", cfg.Agent.DataDir, data)
 	}
-	for p, want := range map[string]os.FileMode{cfgPath: 0o640, data: 0o750, cfg.API.TokenFile: 0o640} {
+	for p, want := range map[string]os.FileMode{cfgPath: 0o640, data: 0o750, cfg.API.TokenFile: 0o640, cfg.API.AdminTokenFile: 0o600} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)

@@ -93,9 +93,19 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		fmt.Fprintf(stderr, "packline-agent %s: %v\n", name, err)
-		return 1
+		return exitCode(err)
 	}
 	return 0
+}
+
+// exitCode is the process exit code for a failed command: the code an error
+// in its chain asks for (svc.ExitError), otherwise 1.
+func exitCode(err error) int {
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) && ec.ExitCode() > 0 {
+		return ec.ExitCode()
+	}
+	return 1
 }
 
 func usage(w io.Writer) {

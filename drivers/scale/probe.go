@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,14 +35,20 @@ const (
 )
 
 // Probe finds the scale on portPath and returns the URI that reaches it.
-// A hidraw path is read for HID POS reports. A serial port is opened at
-// each of ProbeSettings: first it listens for a streaming scale (Toledo
-// continuous), then it sends each protocol's status or identify command
-// (NCI S<CR>, SMA <LF>A<CR>, MT-SICS I4, Toledo 8217 Ehello) and matches
-// the reply.
+// A HID device (a VID:PID such as 0922:8003, a hidraw file, a Windows HID
+// device path) is read for HID POS reports. A TCP serial device server
+// (host:port, or tcp://host:port) is asked in every protocol over one
+// connection: its serial side has its own line setting. A serial port is
+// opened at each of ProbeSettings. On TCP and serial Probe first listens
+// for a streaming scale (Toledo continuous), then sends each protocol's
+// status or identify command (NCI S<CR>, SMA <LF>A<CR>, MT-SICS I4,
+// Toledo 8217 Ehello) and matches the reply.
 func Probe(ctx context.Context, portPath string) (deviceuri.URI, error) {
-	if strings.Contains(portPath, "hidraw") {
+	if serialport.IsHIDName(portPath) {
 		return probeHID(ctx, portPath)
+	}
+	if addr, ok := TCPAddress(portPath); ok {
+		return probeTCP(ctx, addr)
 	}
 	for _, s := range ProbeSettings() {
 		if err := ctx.Err(); err != nil {
@@ -58,6 +65,28 @@ func Probe(ctx context.Context, portPath string) (deviceuri.URI, error) {
 	return deviceuri.URI{}, fmt.Errorf("probing %s: %w: no known scale protocol answered at 9600 7E1, 9600 8N1, 4800, 19200 or 2400 baud; check the scale is on and set to NCI, SMA, MT-SICS, Toledo 8217 or continuous output", portPath, ErrNoAnswer)
 }
 
+// TCPAddress reports whether name is the address of a TCP serial device
+// server rather than a port name: tcp://host:port, or host:port with a
+// numeric port (a HID VID:PID such as 0922:8003 is not one).
+func TCPAddress(name string) (addr string, ok bool) {
+	if rest, found := strings.CutPrefix(strings.ToLower(name), "tcp://"); found {
+		name = name[len(name)-len(rest):]
+		_, _, err := net.SplitHostPort(name)
+		return name, err == nil
+	}
+	if serialport.IsHIDName(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) {
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(name)
+	if err != nil || host == "" {
+		return "", false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", false
+	}
+	return name, true
+}
+
 func serialURI(proto, path string, s deviceuri.Serial) deviceuri.URI {
 	return deviceuri.URI{Protocol: proto, Transport: "serial", Target: path, Params: url.Values{
 		"baud": {strconv.Itoa(s.Baud)}, "data": {strconv.Itoa(s.DataBits)}, "parity": {string(s.Parity)}, "stop": {strconv.Itoa(s.StopBits)},
@@ -70,9 +99,33 @@ func probeSetting(ctx context.Context, path string, s deviceuri.Serial) (deviceu
 		return deviceuri.URI{}, err
 	}
 	defer p.Close()
+	return probePort(ctx, p, func(proto string) deviceuri.URI { return serialURI(proto, path, s) })
+}
+
+func probeTCP(ctx context.Context, addr string) (deviceuri.URI, error) {
+	p, err := serialport.DialTCP(ctx, addr)
+	if err != nil {
+		return deviceuri.URI{}, fmt.Errorf("probing %s: %w", addr, err)
+	}
+	defer p.Close()
+	u, err := probePort(ctx, p, func(proto string) deviceuri.URI {
+		return deviceuri.URI{Protocol: proto, Transport: "tcp", Target: addr}
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return deviceuri.URI{}, fmt.Errorf("probing %s: %w", addr, context.Cause(ctx))
+		}
+		return deviceuri.URI{}, fmt.Errorf("probing %s: %w: no known scale protocol answered over TCP; check that the device server's serial side matches the scale (usually 9600 7E1) and that the scale is on and set to NCI, SMA, MT-SICS, Toledo 8217 or continuous output", addr, ErrNoAnswer)
+	}
+	return u, nil
+}
+
+// probePort tries every protocol on the open port p; uri names the port
+// in each protocol.
+func probePort(ctx context.Context, p serialport.Port, uri func(proto string) deviceuri.URI) (deviceuri.URI, error) {
 	// Passive first: a streaming scale talks without being asked.
 	if d, ok := Lookup("toledocont"); ok {
-		u := serialURI(d.Name, path, s)
+		u := uri(d.Name)
 		if c, err := d.Codec(u); err == nil && listen(ctx, p, c) {
 			return u, nil
 		}
@@ -82,7 +135,7 @@ func probeSetting(ctx context.Context, path string, s deviceuri.Serial) (deviceu
 		if !ok || d.Match == nil {
 			continue
 		}
-		u := serialURI(name, path, s)
+		u := uri(name)
 		c, err := d.Codec(u)
 		if err != nil || c.Identify == nil {
 			continue
@@ -152,7 +205,7 @@ func probeHID(ctx context.Context, path string) (deviceuri.URI, error) {
 	if err != nil {
 		return deviceuri.URI{}, err
 	}
-	p, err := serialport.OpenHIDRaw(path)
+	p, err := serialport.OpenHID(path, "")
 	if err != nil {
 		return deviceuri.URI{}, err
 	}

@@ -334,6 +334,62 @@ func TestProbe(t *testing.T) {
 	}
 }
 
+// TestProbeTCP probes simulators behind a TCP serial device server by
+// address alone, as `packline-agent devices --port 10.0.0.5:4001` does.
+func TestProbeTCP(t *testing.T) {
+	for _, proto := range []string{"nci", "scp02", "sma", "sics", "toledo8217", "toledocont"} {
+		t.Run(proto, func(t *testing.T) {
+			sim := scalesim.New(proto, scalesim.Options{Weight: "2.00", Unit: "lb", Interval: 20 * time.Millisecond})
+			defer sim.Close()
+			addr, err := sim.ServeTCP("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := scale.Probe(context.Background(), addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Protocol != wire(proto) || u.Transport != "tcp" || u.Target != addr || len(u.Params) != 0 {
+				t.Fatalf("Probe(%s) = %s, want %s+tcp://%s", addr, u, wire(proto), addr)
+			}
+			if _, err := deviceuri.Parse(u.String()); err != nil {
+				t.Fatalf("probed URI %s does not parse: %v", u, err)
+			}
+			sc, err := scale.Open(context.Background(), u, scale.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sc.Close()
+			if r := readStable(t, sc); r.Value != "2.00" {
+				t.Errorf("after probe read %s, want 2.00 lb", r)
+			}
+		})
+	}
+	t.Run("silent", func(t *testing.T) {
+		sim := scalesim.New("nci", scalesim.Options{Weight: "1", Unit: "lb"})
+		defer sim.Close()
+		sim.SetFault(scalesim.FaultSilent)
+		addr, err := sim.ServeTCP("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := scale.Probe(context.Background(), "tcp://"+addr); !errors.Is(err, scale.ErrNoAnswer) {
+			t.Errorf("Probe of a silent server = %v, want ErrNoAnswer", err)
+		}
+	})
+	t.Run("nothing listening", func(t *testing.T) {
+		sim := scalesim.New("nci", scalesim.Options{})
+		addr, err := sim.ServeTCP("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim.Close()
+		if _, err := scale.Probe(context.Background(), addr); !errors.Is(err, serialport.ErrNotFound) {
+			t.Errorf("Probe of a closed port = %v, want ErrNotFound", err)
+		}
+	})
+}
+
 func TestProbeHID(t *testing.T) {
 	dir := t.TempDir() + "/hidraw"
 	if err := os.Mkdir(dir, 0o755); err != nil {

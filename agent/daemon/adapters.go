@@ -19,7 +19,11 @@ import (
 
 // shop adapts the TikTok Shop client to the engine's Shop, translating its
 // errors into the engine's decisions: offline, try later, unclear, not found.
-type shop struct{ c *tiktok.Client }
+type shop struct {
+	c *tiktok.Client
+	// docSize is the label size asked for (tiktok.document_size: A6 or A5).
+	docSize string
+}
 
 var _ engine.Shop = shop{}
 
@@ -66,7 +70,7 @@ func (s shop) CreatePackage(ctx context.Context, r engine.PackageRequest) (engin
 }
 
 func (s shop) ShippingDocument(ctx context.Context, packageID string) (engine.Document, error) {
-	d, err := s.c.ShippingDocument(ctx, packageID, "SHIPPING_LABEL", "")
+	d, err := s.c.ShippingDocument(ctx, packageID, tiktok.DocShippingLabel, s.docSize)
 	if err != nil {
 		return engine.Document{}, upstreamErr(err)
 	}

@@ -204,7 +204,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	a.Relay = rl
 	pub := &publisher{}
 	eng, err := engine.New(engine.Deps{
-		Store: engine.FromStore(db), Shop: shop{client}, Labeler: renderer, Stations: stations,
+		Store: engine.FromStore(db), Shop: shop{c: client, docSize: cfg.TikTok.DocumentSize}, Labeler: renderer, Stations: stations,
 		Publisher: pub, Relay: rl, Calendar: cal, Logger: log.With("part", "engine"),
 	}, engine.Options{
 		Weight:     packing.Policy{ToleranceGrams: cfg.Weight.ToleranceGrams, TolerancePercent: cfg.Weight.TolerancePercent, SkipUnknown: cfg.Weight.UnknownProduct == "skip"},

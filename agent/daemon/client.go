@@ -21,7 +21,7 @@ import (
 func newClient(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) (*tiktok.Client, error) {
 	secret, err := cfg.AppSecretValue()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	tokens := StoreTokens{DB: db}
 	c, err := tiktok.New(tiktok.Config{
@@ -30,7 +30,7 @@ func newClient(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.
 		Tokens: tokens, Logger: log.With("part", "tiktok"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tiktok client: %w", err)
+		return nil, fmt.Errorf("tiktok client: %w: %w", ErrConfig, err)
 	}
 	if _, err := tokens.LoadToken(ctx); !errors.Is(err, tiktok.ErrNoToken) {
 		return c, err
@@ -39,7 +39,7 @@ func newClient(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.
 	case cfg.TikTok.RefreshTokenFile != "":
 		b, err := os.ReadFile(cfg.TikTok.RefreshTokenFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading tiktok.refresh_token_file: %w", err)
+			return nil, fmt.Errorf("%w: reading tiktok.refresh_token_file: %w", ErrConfig, err)
 		}
 		if err := tokens.SaveToken(ctx, tiktok.Token{RefreshToken: strings.TrimSpace(string(b))}); err != nil {
 			return nil, err

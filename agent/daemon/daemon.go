@@ -35,9 +35,10 @@ import (
 	"github.com/packline/packline/store"
 )
 
-// ErrConfig marks a Start failure caused by the configuration (a device URI,
-// a box, the business-day calendar, the sync endpoint): starting again fails
-// the same way until the file is fixed.
+// ErrConfig marks a Start failure caused by the configuration (the TikTok
+// Shop app key and secret, a device URI, a box, the business-day calendar,
+// the sync endpoint): starting again fails the same way until the file is
+// fixed.
 var ErrConfig = errors.New("invalid configuration")
 
 // Permanent reports whether a Start error needs an operator before another

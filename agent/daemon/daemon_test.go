@@ -236,6 +236,12 @@ func TestStartErrorsPermanentOrNot(t *testing.T) {
 	if err == nil || !errors.Is(err, ErrConfig) || !Permanent(err) || !strings.Contains(err.Error(), "sync") {
 		t.Errorf("bad sync url: Start = %v, want a permanent configuration error", err)
 	}
+	bad = *cfg
+	bad.TikTok.AppKey = ""
+	_, err = Start(ctx, &bad, nil, testOptions)
+	if err == nil || !Permanent(err) || !strings.Contains(err.Error(), "app key is empty") {
+		t.Errorf("no app key: Start = %v, want a permanent configuration error", err)
+	}
 
 	b, err := bolt.Open(cfg.Store.Path, 0o600, nil)
 	if err != nil {

@@ -70,7 +70,7 @@ func (st *station) current() string {
 
 func (st *station) open(id, notice string) {
 	st.mu.Lock()
-	st.orderID, st.busy, st.labelErr, st.notice, st.lastCheck, st.preview = id, "", "", notice, nil, nil
+	st.orderID, st.busy, st.labelErr, st.notice, st.lastCheck, st.preview, st.previewOf = id, "", "", notice, nil, nil, ""
 	st.mu.Unlock()
 }
 

@@ -155,7 +155,9 @@ type station struct {
 	notice   string
 	// lastMeasured and lastCheck describe the last weight capture.
 	lastCheck *packing.Check
+	// preview is a small PNG of the label last rendered for previewOf.
 	preview   []byte
+	previewOf string
 	devices   map[string]apitype.DeviceStatus
 	// restored ranks the order restore attached, see restorePriority.
 	restored int

@@ -3,8 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"net"
 	"net/http"
 	"os"
@@ -316,6 +318,22 @@ func TestSimHappyPathRealRender(t *testing.T) {
 	p, ok := r.sim.Package(o.Label.PackageID)
 	if !ok || p.Weight.Value != o.Intent.Weight {
 		t.Errorf("sim package %+v, declared %s", p, o.Intent.Weight)
+	}
+	// The station shows a preview of the printed label, small enough to
+	// travel inside its view.
+	v, _, _, _ := r.e.Snapshot("A")
+	if v.Label == nil || len(v.Label.PreviewPNG) == 0 {
+		t.Fatal("no label preview in the station view")
+	}
+	img, err := png.Decode(bytes.NewReader(v.Label.PreviewPNG))
+	if err != nil {
+		t.Fatalf("preview is not a PNG: %v", err)
+	}
+	if w := img.Bounds().Dx(); w < 100 || w > 400 {
+		t.Errorf("preview is %d px wide", w)
+	}
+	if msg, _ := json.Marshal(v); len(msg) > apitype.MaxMessageBytes {
+		t.Errorf("station view with its preview is %d bytes, over %d", len(msg), apitype.MaxMessageBytes)
 	}
 	// Scanning the printed tracking number confirms dispatch.
 	r.must(scan(o.Label.TrackingNumber))

@@ -12,6 +12,8 @@ import (
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/relay"
+	"github.com/packline/packline/drivers/label"
+	"github.com/packline/packline/drivers/raster"
 )
 
 // worker buys and prints the labels of one station's orders, one at a time,
@@ -478,7 +480,10 @@ func (e *Engine) printLabel(ctx context.Context, o *order.Order, reprint bool) e
 	if err != nil {
 		return fail(fmt.Sprintf("the label PDF could not be prepared for the printer: %v", err))
 	}
-	if err := st.dev.Printer.Print(ctx, PrintJob{ID: o.ID, Image: bmp, Copies: 1}); err != nil {
+	perr := st.dev.Printer.Print(ctx, PrintJob{ID: o.ID, Image: bmp, Copies: 1})
+	// The preview follows the job, so it never delays the label.
+	e.setPreview(st, o.ID, bmp)
+	if err := perr; err != nil {
 		e.SetDevice(st.dev.ID, apitype.DeviceStatus{Kind: "printer", URI: st.dev.PrinterURI, State: apitype.DeviceError, Detail: err.Error()})
 		return fail(fmt.Sprintf("printer: %v: check paper and cable, then reprint", err))
 	}
@@ -500,6 +505,39 @@ func (e *Engine) printLabel(ctx context.Context, o *order.Order, reprint bool) e
 	e.setBusy(o, "", "")
 	e.kickQueue()
 	return nil
+}
+
+// Label previews travel inside the station view, so they are kept well
+// under the station's message limit: previewWidths are tried in turn until
+// the PNG fits previewBudget.
+var previewWidths = []int{320, 240, 160}
+
+const previewBudget = 32 << 10
+
+// setPreview keeps a small PNG of the rendered label for the station's
+// screen and /v1/label.png.
+func (e *Engine) setPreview(st *station, orderID string, bmp *raster.Bitmap) {
+	var png []byte
+	for _, w := range previewWidths {
+		b, err := label.PreviewPNG(bmp, w)
+		if err != nil {
+			e.log.Warn("label preview", "order", orderID, "err", err)
+			return
+		}
+		png = b
+		if len(b) <= previewBudget {
+			break
+		}
+	}
+	if len(png) > previewBudget {
+		e.log.Warn("label preview too large to show", "order", orderID, "bytes", len(png))
+		return
+	}
+	st.mu.Lock()
+	if st.orderID == "" || st.orderID == orderID {
+		st.preview, st.previewOf = png, orderID
+	}
+	st.mu.Unlock()
 }
 
 // reprint prints the open (or last) order's label again.

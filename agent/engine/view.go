@@ -13,6 +13,9 @@ import (
 func (e *Engine) view(st *station) apitype.StationView {
 	st.mu.Lock()
 	id, busy, labelErr, notice, preview := st.orderID, st.busy, st.labelErr, st.notice, st.preview
+	if st.previewOf != id {
+		preview = nil
+	}
 	var chk = st.lastCheck
 	st.mu.Unlock()
 	v := apitype.StationView{Station: st.dev.ID, Phase: apitype.PhaseIdle, Prompt: "Scan an order to start", UpdatedAt: e.now()}

@@ -70,11 +70,13 @@ func Conffiles() string {
 
 // Postinst returns DEBIAN/postinst: the service account, ownership, the
 // data directory and token, udev, and the service (enabled and started on a
-// fresh install, restarted on upgrade when it was running).
+// fresh install, restarted on upgrade when it was running, and watched for
+// up to 10 s so that a failure is explained).
 func Postinst() string {
 	return `#!/bin/sh
 set -e
 
+` + agentSettles + `
 if [ "$1" = configure ]; then
 	if ! getent group packline >/dev/null; then
 		addgroup --system packline
@@ -109,15 +111,17 @@ if [ "$1" = configure ]; then
 		systemctl daemon-reload
 		if [ -z "$2" ]; then
 			systemctl enable packline-agent.service
-			systemctl start packline-agent.service || \
+			if systemctl start packline-agent.service; then
+				agent_settles fresh || true
+			else
 				echo "packline: the agent did not start; see: journalctl -u packline-agent" >&2
+			fi
 		else
+			was_running=no
+			systemctl is-active --quiet packline-agent.service && was_running=yes
 			systemctl try-restart packline-agent.service || true
-			sleep 2
-			if systemctl is-failed --quiet packline-agent.service; then
-				echo "packline: packline-agent did not start after the upgrade and stays stopped." >&2
-				echo "packline: the reason is in: journalctl -u packline-agent -n 50" >&2
-				echo "packline: a copy of the store taken before any schema migration is in /var/lib/packline/backups" >&2
+			if [ "$was_running" = yes ]; then
+				agent_settles upgrade || true
 			fi
 		fi
 	else
@@ -139,6 +143,48 @@ fi
 exit 0
 `
 }
+
+// agentSettles is the postinst shell function that waits for the agent
+// after (re)starting it and explains a failure.
+const agentSettles = `# agent_settles waits up to 10 s for packline-agent to be running for good
+# or to have failed, and says why it is not running. Exit status 3 means
+# the agent needs an operator (an invalid config, a store that cannot be
+# migrated) and systemd does not restart it.
+agent_settles() {
+	unit=packline-agent.service
+	restarts=$(systemctl show -p NRestarts --value "$unit" 2>/dev/null || true)
+	i=0
+	while [ "$i" -lt 10 ]; do
+		sleep 1
+		i=$((i + 1))
+		if systemctl is-failed --quiet "$unit"; then
+			break
+		fi
+		state=$(systemctl show -p ActiveState --value "$unit" 2>/dev/null || true)
+		now=$(systemctl show -p NRestarts --value "$unit" 2>/dev/null || true)
+		if [ "$i" -ge 3 ] && [ "$state" = active ] && [ "$now" = "$restarts" ]; then
+			return 0
+		fi
+	done
+	status=$(systemctl show -p ExecMainStatus --value "$unit" 2>/dev/null || true)
+	state=$(systemctl show -p ActiveState --value "$unit" 2>/dev/null || true)
+	if [ "$status" = 3 ]; then
+		if [ "$1" = fresh ]; then
+			echo "packline: packline-agent waits for its configuration and stays stopped until it is restarted (exit status 3)." >&2
+		else
+			echo "packline: packline-agent stopped for good after the upgrade (exit status 3): its configuration is invalid or its store cannot be migrated. It will not restart by itself." >&2
+			echo "packline: a copy of the store taken before any schema migration is in /var/lib/packline/backups" >&2
+		fi
+		echo "packline: the reason is in: journalctl -u packline-agent -n 50" >&2
+		echo "packline: check the config: sudo packline-agent check --config /etc/packline/agent.toml" >&2
+		echo "packline: when it is fixed: sudo systemctl restart packline-agent" >&2
+	else
+		echo "packline: packline-agent is not running (state ${state:-unknown}, exit status ${status:-unknown}); systemd retries it." >&2
+		echo "packline: the reason is in: journalctl -u packline-agent -n 50" >&2
+	fi
+	return 1
+}
+`
 
 // Prerm returns DEBIAN/prerm: the service stops before removal; on upgrade
 // it keeps running until postinst restarts it on the new binary.

@@ -376,3 +376,69 @@ func TestWxs(t *testing.T) {
 		t.Fatalf("wixl: %v\n%s", err, out)
 	}
 }
+
+// TestPostinstWaitsForTheAgent runs postinst's agent_settles against a fake
+// systemctl: a running agent passes after a few seconds, one that exits with
+// status 3 is explained as needing an operator, and one that keeps
+// restarting is reported as such.
+func TestPostinstWaitsForTheAgent(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	bin := t.TempDir()
+	// sleep counts the seconds waited; systemctl answers from that count.
+	writeBin(t, bin, "sleep", "#!/bin/sh\nn=$(cat \"$FAKE_DIR/ticks\" 2>/dev/null || echo 0)\necho $((n + 1)) >\"$FAKE_DIR/ticks\"\n")
+	writeBin(t, bin, "systemctl", `#!/bin/sh
+n=$(cat "$FAKE_DIR/ticks" 2>/dev/null || echo 0)
+case "$1" in
+is-failed) [ "$n" -ge "${FAIL_AT:-999}" ]; exit $? ;;
+show)
+	case "$3" in
+	NRestarts) echo $((n * ${RESTART_STEP:-0})) ;;
+	ActiveState) if [ "$n" -ge "${FAIL_AT:-999}" ]; then echo failed; else echo "${ACTIVE:-active}"; fi ;;
+	ExecMainStatus) echo "${STATUS:-0}" ;;
+	esac ;;
+esac
+exit 0
+`)
+	for _, tc := range []struct {
+		name  string
+		mode  string
+		env   []string
+		ok    bool
+		ticks string
+		want  []string
+	}{
+		{"running", "upgrade", nil, true, "3", nil},
+		{"permanent after upgrade", "upgrade", []string{"FAIL_AT=2", "STATUS=3"}, false, "2",
+			[]string{"exit status 3", "will not restart by itself", "/var/lib/packline/backups", "packline-agent check --config /etc/packline/agent.toml", "journalctl -u packline-agent", "systemctl restart packline-agent"}},
+		{"unconfigured fresh install", "fresh", []string{"FAIL_AT=1", "STATUS=3"}, false, "1",
+			[]string{"waits for its configuration", "exit status 3", "packline-agent check --config /etc/packline/agent.toml"}},
+		{"restarting", "upgrade", []string{"RESTART_STEP=1", "STATUS=1"}, false, "10",
+			[]string{"not running", "exit status 1", "systemd retries it", "journalctl -u packline-agent"}},
+		{"slow start", "upgrade", []string{"ACTIVE=activating", "STATUS=0"}, false, "10", []string{"state activating"}},
+	} {
+		dir := t.TempDir()
+		cmd := exec.Command(sh, "-c", agentSettles+"\nagent_settles "+tc.mode)
+		cmd.Env = append([]string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "FAKE_DIR=" + dir}, tc.env...)
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: agent_settles err = %v, want ok %v\n%s", tc.name, err, tc.ok, out)
+		}
+		if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "ticks"))); got != tc.ticks {
+			t.Errorf("%s: waited %s s, want %s", tc.name, got, tc.ticks)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, out)
+			}
+		}
+		if tc.ok && len(out) != 0 {
+			t.Errorf("%s: a running agent printed %q", tc.name, out)
+		}
+		if !strings.Contains(tc.name, "after upgrade") && strings.Contains(string(out), "backups") {
+			t.Errorf("%s: mentions the pre-migration backup: %s", tc.name, out)
+		}
+	}
+}

@@ -122,6 +122,12 @@ SUBSYSTEM=="usbmisc", KERNEL=="lp[0-9]*", GROUP="lp", MODE="0660"
 	return b.String()
 }
 
+// StationLaunchArgs are the arguments the packaged launchers (the menu
+// entry, the login autostart, the Start-menu shortcut) start the station app
+// with: full screen, and no --station, so the app takes this computer's
+// station id from PACKLINE_STATION, the station file or the host name.
+const StationLaunchArgs = "--fullscreen"
+
 // DesktopEntry returns the station app's menu entry.
 func DesktopEntry() string {
 	return `[Desktop Entry]
@@ -130,7 +136,7 @@ Version=1.0
 Name=Packline Station
 GenericName=Packing station
 Comment=Scan, weigh and label TikTok Shop orders
-Exec=` + LinuxStationBin + `
+Exec=` + LinuxStationBin + " " + StationLaunchArgs + `
 Icon=packline-station
 Terminal=false
 Categories=Office;
@@ -146,7 +152,7 @@ func AutostartEntry() string {
 Type=Application
 Name=Packline Station
 Comment=Opens the packing station at login
-Exec=` + LinuxStationBin + `
+Exec=` + LinuxStationBin + " " + StationLaunchArgs + `
 Icon=packline-station
 Terminal=false
 X-GNOME-Autostart-enabled=true

@@ -69,8 +69,14 @@ func TestUdevRules(t *testing.T) {
 }
 
 func TestDesktopEntries(t *testing.T) {
-	hasLines(t, "desktop", DesktopEntry(), "[Desktop Entry]", "Type=Application", "Name=Packline Station", "Exec=/usr/bin/packline-station", "Icon=packline-station", "Terminal=false")
-	hasLines(t, "autostart", AutostartEntry(), "[Desktop Entry]", "Exec=/usr/bin/packline-station", "X-GNOME-Autostart-enabled=true")
+	hasLines(t, "desktop", DesktopEntry(), "[Desktop Entry]", "Type=Application", "Name=Packline Station", "Exec=/usr/bin/packline-station --fullscreen", "Icon=packline-station", "Terminal=false")
+	hasLines(t, "autostart", AutostartEntry(), "[Desktop Entry]", "Exec=/usr/bin/packline-station --fullscreen", "X-GNOME-Autostart-enabled=true")
+	// The launchers give no station id: the app finds it on the machine.
+	for name, e := range map[string]string{"desktop": DesktopEntry(), "autostart": AutostartEntry()} {
+		if strings.Contains(e, "--station") {
+			t.Errorf("%s entry names a station; every computer would be the same station", name)
+		}
+	}
 	if !strings.HasPrefix(Icon(), "<svg") {
 		t.Error("the icon is not an SVG")
 	}
@@ -350,7 +356,7 @@ func TestWxs(t *testing.T) {
 	for _, want := range []string{
 		`Name="packline-agent" DisplayName="Packline agent"`, `Start="auto"`,
 		`Arguments="run --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;"`,
-		`<MajorUpgrade`, `UpgradeCode="` + MSIUpgradeCode + `"`, `<Shortcut Id="StationShortcut"`,
+		`<MajorUpgrade`, `UpgradeCode="` + MSIUpgradeCode + `"`, `<Shortcut Id="StationShortcut"`, `Arguments="--fullscreen"`,
 		`ExeCommand="init --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;"`,
 		`EventLog\Application\packline-agent`,
 	} {

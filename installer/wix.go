@@ -39,7 +39,8 @@ func MSIVersion(v string, build int) string {
 
 // Wxs returns the WiX source that wixl builds into the MSI: the agent in
 // Program Files\Packline registered as the automatic service packline-agent
-// with its event-log source, the station app with a Start-menu shortcut, and
+// with its event-log source, the station app with a Start-menu shortcut
+// (full screen, StationLaunchArgs), and
 // "packline-agent init" run at install, which writes the default config and
 // the data folder under ProgramData only when absent; uninstall keeps them.
 // The source files are named relative to the directory wixl runs in.
@@ -53,7 +54,7 @@ func (m MSI) Wxs() (string, error) {
 	var b bytes.Buffer
 	err := wxsTemplate.Execute(&b, map[string]any{
 		"Version": m.Version, "UpgradeCode": MSIUpgradeCode, "Manufacturer": msiManufacturer,
-		"Agent": m.AgentExe, "Station": m.StationExe,
+		"Agent": m.AgentExe, "Station": m.StationExe, "StationArgs": StationLaunchArgs,
 		"Description": "Packline warehouse agent: TikTok Shop orders, scales and label printers for packing stations.",
 	})
 	return b.String(), err
@@ -84,7 +85,7 @@ var wxsTemplate = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": 
 {{- if .Station}}
           <Component Id="StationComponent" Guid="7E2B9A14-5D3C-4F81-B6A0-1F8E3C2D4B52" Win64="yes">
             <File Id="StationExe" Name="packline-station.exe" Source="{{x .Station}}" KeyPath="yes">
-              <Shortcut Id="StationShortcut" Directory="MenuDir" Name="Packline Station" Description="Scan, weigh and label TikTok Shop orders" WorkingDirectory="INSTALLDIR" Advertise="no"/>
+              <Shortcut Id="StationShortcut" Directory="MenuDir" Name="Packline Station" Description="Scan, weigh and label TikTok Shop orders" Arguments="{{x .StationArgs}}" WorkingDirectory="INSTALLDIR" Advertise="no"/>
             </File>
             <RemoveFolder Id="RemoveMenuDir" Directory="MenuDir" On="uninstall"/>
           </Component>

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/packline/packline/agent/order"
@@ -37,21 +38,39 @@ type WeightLimit struct {
 	Unit string `json:"unit"`
 }
 
-// Range converts the limit to masses; an absent bound is 0.
+// weightBound is the syntax of a weight limit bound: a plain non-negative
+// decimal, with a modest exponent at most (no fractions, hex or
+// underscores, which the mass parser would otherwise accept).
+var weightBound = regexp.MustCompile(`^\+?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$`)
+
+// Range converts the limit to masses; an absent bound is 0. A negative or
+// malformed bound, or a minimum above the maximum, is an error.
 func (l WeightLimit) Range() (lo, hi order.Mass, err error) {
 	unit := map[string]string{"GRAM": "g", "POUND": "lb", "KILOGRAM": "kg"}[strings.ToUpper(l.Unit)]
 	if unit == "" {
 		return 0, 0, fmt.Errorf("weight limit unit %q (want GRAM or POUND)", l.Unit)
 	}
-	if l.MinWeight != "" {
-		if lo, err = order.ParseMass(string(l.MinWeight), unit); err != nil {
-			return 0, 0, fmt.Errorf("min_weight: %w", err)
+	parse := func(name string, v Decimal) (order.Mass, error) {
+		if v == "" {
+			return 0, nil
 		}
+		if !weightBound.MatchString(string(v)) {
+			return 0, fmt.Errorf("%s %q is not a non-negative decimal", name, string(v))
+		}
+		m, err := order.ParseMass(string(v), unit)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return m, nil
 	}
-	if l.MaxWeight != "" {
-		if hi, err = order.ParseMass(string(l.MaxWeight), unit); err != nil {
-			return 0, 0, fmt.Errorf("max_weight: %w", err)
-		}
+	if lo, err = parse("min_weight", l.MinWeight); err != nil {
+		return 0, 0, err
+	}
+	if hi, err = parse("max_weight", l.MaxWeight); err != nil {
+		return 0, 0, err
+	}
+	if hi > 0 && lo > hi {
+		return 0, 0, fmt.Errorf("min_weight %s is above max_weight %s %s", l.MinWeight, l.MaxWeight, l.Unit)
 	}
 	return lo, hi, nil
 }

@@ -64,3 +64,26 @@ func TestWarehouses(t *testing.T) {
 		t.Fatalf("Warehouses = %+v, %v", ws, err)
 	}
 }
+
+func TestWeightLimitRangeRejectsNonsense(t *testing.T) {
+	lo, hi, err := WeightLimit{MinWeight: "0.1", MaxWeight: "7E1", Unit: "POUND"}.Range()
+	if err != nil || lo != 45_359_237 || hi != 70*order.Pound {
+		t.Errorf("0.1 to 7E1 POUND = %v to %v, %v", lo, hi, err)
+	}
+	for _, l := range []WeightLimit{
+		{MinWeight: "70", MaxWeight: "1", Unit: "POUND"},
+		{MinWeight: "-1", Unit: "GRAM"},
+		{MaxWeight: "-5", Unit: "GRAM"},
+		{MaxWeight: "0x10", Unit: "GRAM"},
+		{MaxWeight: "1/3", Unit: "POUND"},
+		{MaxWeight: "1_000", Unit: "GRAM"},
+		{MaxWeight: "1e9999999", Unit: "GRAM"},
+	} {
+		if lo, hi, err := l.Range(); err == nil {
+			t.Errorf("%+v read as %v to %v", l, lo, hi)
+		}
+		if err := l.Check(order.Gram); err == nil {
+			t.Errorf("%+v accepts 1 g", l)
+		}
+	}
+}

@@ -21,9 +21,7 @@ type Warehouse struct {
 
 // Warehouses lists the seller's warehouses (GET /logistics/202309/warehouses).
 func (c *Client) Warehouses(ctx context.Context) ([]Warehouse, error) {
-	var d struct {
-		Warehouses []Warehouse `json:"warehouses"`
-	}
+	var d warehouseList
 	if err := c.do(ctx, request{method: "GET", path: "/logistics/202309/warehouses", shop: true}, &d); err != nil {
 		return nil, err
 	}
@@ -115,9 +113,7 @@ func (c *Client) DeliveryOptions(ctx context.Context, warehouseID string) ([]Del
 	if err := validID("warehouse", warehouseID); err != nil {
 		return nil, err
 	}
-	var d struct {
-		DeliveryOptions []DeliveryOption `json:"delivery_options"`
-	}
+	var d deliveryOptionList
 	path := "/logistics/202309/warehouses/" + warehouseID + "/delivery_options"
 	if err := c.do(ctx, request{method: "GET", path: path, shop: true}, &d); err != nil {
 		return nil, err
@@ -154,12 +150,25 @@ func (c *Client) ShippingServices(ctx context.Context, r CreatePackageRequest) (
 	if err != nil {
 		return nil, fmt.Errorf("encoding shipping service query: %w", err)
 	}
-	var d struct {
-		ShippingServices []ShippingServiceOption `json:"shipping_services"`
-	}
+	var d shippingServiceList
 	path := "/fulfillment/202309/orders/" + r.OrderID + "/shipping_services/query"
 	if err := c.do(ctx, request{method: "POST", path: path, shop: true, body: body}, &d); err != nil {
 		return nil, err
 	}
 	return d.ShippingServices, nil
+}
+
+// warehouseList is the data of Get Warehouse List.
+type warehouseList struct {
+	Warehouses []Warehouse `json:"warehouses"`
+}
+
+// deliveryOptionList is the data of Get Warehouse Delivery Options.
+type deliveryOptionList struct {
+	DeliveryOptions []DeliveryOption `json:"delivery_options"`
+}
+
+// shippingServiceList is the data of Get Eligible Shipping Service.
+type shippingServiceList struct {
+	ShippingServices []ShippingServiceOption `json:"shipping_services"`
 }

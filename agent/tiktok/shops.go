@@ -16,11 +16,14 @@ type Shop struct {
 // without shop_cipher). It is the cheapest signed call, so it also checks
 // the app key, secret and token.
 func (c *Client) Shops(ctx context.Context) ([]Shop, error) {
-	var d struct {
-		Shops []Shop `json:"shops"`
-	}
+	var d shopList
 	if err := c.do(ctx, request{method: "GET", path: "/authorization/202309/shops"}, &d); err != nil {
 		return nil, err
 	}
 	return d.Shops, nil
+}
+
+// shopList is the data of Get Authorized Shops.
+type shopList struct {
+	Shops []Shop `json:"shops"`
 }

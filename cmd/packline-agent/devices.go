@@ -30,7 +30,7 @@ func init() {
 		summary: "list serial ports and HID scales, and with --probe the scale URI each one answers to",
 		flags: func(fs *flag.FlagSet) {
 			fs.Bool("probe", false, "talk to each port to find the scale's protocol and line setting")
-			fs.Var(&portList{}, "port", "also probe this port (repeatable), e.g. a port not listed")
+			fs.Var(&portList{}, "port", "also probe this port (repeatable): a port not listed, a TCP serial device server (10.0.0.5:4001) or a HID scale's VID:PID (0922:8003)")
 			fs.Duration("timeout", 20*time.Second, "give up probing a port after this long")
 		},
 		run: runDevices,
@@ -51,14 +51,13 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 	timeout := flagValue[time.Duration](fs, "timeout")
 	ports, err := discover.List()
 	if err != nil {
-		return err
+		if len(ports) == 0 {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "packline-agent: %v\n", err)
 	}
 	for _, p := range extra {
-		kind := "serial"
-		if strings.Contains(p, "hidraw") {
-			kind = "hid"
-		}
-		ports = append(ports, discover.Port{Path: p, Device: p, Kind: kind, Description: "named with --port"})
+		ports = append(ports, namedPort(p))
 		probe = true
 	}
 	if len(ports) == 0 {
@@ -68,7 +67,7 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 	rows := make([]deviceRow, len(ports))
 	var wg sync.WaitGroup
 	for i, p := range ports {
-		rows[i] = deviceRow{port: p, uri: suggest(p)}
+		rows[i] = deviceRow{port: p, uri: suggest(p, ports)}
 		if !probe {
 			continue
 		}
@@ -78,16 +77,7 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			u, err := scale.Probe(pctx, p.Path)
-			switch {
-			case err == nil:
-				rows[i].uri = u.String()
-			case errors.Is(err, serialport.ErrBusy):
-				rows[i].uri = "busy: another program holds the port open"
-			case errors.Is(err, serialport.ErrDenied):
-				rows[i].uri = "permission denied: add the agent's user to the dialout group"
-			default:
-				rows[i].uri = "no scale answered"
-			}
+			rows[i].uri = probeResult(p, ports, u, err)
 		}()
 	}
 	wg.Wait()
@@ -109,10 +99,53 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 	return nil
 }
 
-// suggest is the URI shown without probing.
-func suggest(p discover.Port) string {
-	if p.Kind == "hid" {
-		return deviceuri.URI{Protocol: "hidpos", Target: p.Path}.String()
+// namedPort is the row of a port named with --port: a TCP serial device
+// server, a HID scale (by VID:PID or device path) or a serial port.
+func namedPort(p string) discover.Port {
+	if addr, ok := scale.TCPAddress(p); ok {
+		return discover.Port{Path: addr, Device: addr, Kind: "tcp", Description: "named with --port"}
+	}
+	port := discover.Port{Path: p, Device: p, Kind: "serial", Description: "named with --port"}
+	if serialport.IsHIDName(p) {
+		port.Kind = "hid" // a VID:PID is its own stable name
+	}
+	return port
+}
+
+// probeResult is the URI column after probing p: the URI found (for a HID
+// scale its stable VID:PID form), or what stood in the way.
+func probeResult(p discover.Port, ports []discover.Port, u deviceuri.URI, err error) string {
+	switch {
+	case err == nil && p.Kind == "hid":
+		return suggest(p, ports)
+	case err == nil:
+		return u.String()
+	case errors.Is(err, serialport.ErrBusy):
+		return "busy: another program holds the port open"
+	case errors.Is(err, serialport.ErrDenied) && p.Kind == "hid":
+		return "permission denied: install the agent's udev rule for the scale (the package does) and replug it"
+	case errors.Is(err, serialport.ErrDenied):
+		return "permission denied: add the agent's user to the dialout group"
+	case errors.Is(err, serialport.ErrNotFound) && p.Kind == "tcp":
+		return "nothing accepts connections there: check the device server's address and port"
+	case errors.Is(err, serialport.ErrNotFound):
+		return "not found: check the name and that the device is plugged in"
+	}
+	return "no scale answered"
+}
+
+// suggest is the URI shown without probing. A HID scale gets the
+// VID:PID form that survives a replug, when its ids tell it apart.
+func suggest(p discover.Port, ports []discover.Port) string {
+	switch p.Kind {
+	case "hid":
+		if u, ok := discover.StableURI(p, ports); ok {
+			return u.String()
+		}
+		// Windows device paths hold a '?', which would start the query.
+		return "hidpos://" + strings.NewReplacer("%", "%25", "?", "%3F").Replace(p.Path)
+	case "tcp":
+		return "?+tcp://" + p.Path + " (probe to fill in the protocol)"
 	}
 	return "?+serial://" + p.Path + " (probe to fill in the protocol)"
 }

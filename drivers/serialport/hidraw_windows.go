@@ -237,10 +237,10 @@ func hidOpenError(name string, err error) error {
 
 func (h *hidPort) SetReadDeadline(t time.Time) error {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.dl = t
-	h.mu.Unlock()
 	if !h.closed.Load() {
-		_ = windows.SetEvent(h.wake)
+		_ = windows.SetEvent(h.wake) // release closes wake under mu
 	}
 	return nil
 }
@@ -387,7 +387,9 @@ func (h *hidPort) Close() error {
 		return nil
 	}
 	_ = windows.CancelIoEx(h.h, nil)
+	h.mu.Lock()
 	_ = windows.SetEvent(h.wake)
+	h.mu.Unlock()
 	h.rmu.Lock()
 	h.wmu.Lock()
 	defer h.rmu.Unlock()
@@ -401,6 +403,8 @@ func (h *hidPort) release() error {
 		err = windows.CloseHandle(h.h)
 		h.h = windows.InvalidHandle
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, e := range []*windows.Handle{&h.rov.HEvent, &h.wov.HEvent, &h.wake} {
 		if *e != 0 {
 			windows.CloseHandle(*e)

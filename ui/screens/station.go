@@ -53,8 +53,10 @@ type Station struct {
 
 	root fyne.CanvasObject
 
-	bannerBG   *canvas.Rectangle
-	bannerText *canvas.Text
+	bannerBG     *canvas.Rectangle
+	bannerText   *canvas.Text
+	bannerDetail *canvas.Text
+	bannerLines  *fyne.Container
 
 	phaseText  *canvas.Text
 	prompt     *widget.Label
@@ -124,7 +126,11 @@ func text(size float32, c color.Color, bold bool) *canvas.Text {
 func (s *Station) build() {
 	s.bannerBG = canvas.NewRectangle(state.ColorInfo)
 	s.bannerText = text(theme.SizeBanner, color.White, true)
-	banner := container.NewStack(s.bannerBG, container.NewPadded(s.bannerText))
+	// The second line is a little smaller and sits tight under the first,
+	// so a two-line banner leaves the order lines their room.
+	s.bannerDetail = text(theme.SizeBanner*0.85, color.White, false)
+	s.bannerLines = container.New(layout.NewCustomPaddedVBoxLayout(0), fitWidth(s.bannerText), fitWidth(s.bannerDetail))
+	banner := container.NewStack(s.bannerBG, container.NewPadded(s.bannerLines))
 
 	s.phaseText = text(theme.SizeHeadline, theme.Foreground, true)
 	s.prompt = widget.NewLabel("")
@@ -405,7 +411,14 @@ func (s *Station) updateBanner() {
 	s.bannerBG.FillColor = state.LevelColor(b.Level)
 	s.bannerBG.Refresh()
 	s.bannerText.Text = b.Text
-	s.bannerText.Refresh()
+	s.bannerDetail.Text = b.Detail
+	detail := s.bannerLines.Objects[1]
+	if b.Detail == "" {
+		detail.Hide()
+	} else {
+		detail.Show()
+	}
+	s.bannerLines.Refresh()
 }
 
 func (s *Station) updatePack() {
@@ -612,6 +625,53 @@ func (s *Station) updateAlert() {
 	s.alertBG.Refresh()
 	s.alertLayer.Show()
 	s.alertLayer.Refresh()
+}
+
+// fitWidth holds t on one line and shrinks its type, down to two thirds
+// of its size, when the line is wider than the space it gets: a long
+// status line stays whole instead of running off the screen.
+func fitWidth(t *canvas.Text) *fyne.Container {
+	return container.New(&fitLayout{size: t.TextSize}, t)
+}
+
+// fitLayout lays out fitWidth's text; size is the text's full size.
+type fitLayout struct{ size float32 }
+
+// Layout implements fyne.Layout.
+func (l *fitLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		t, ok := o.(*canvas.Text)
+		if !ok {
+			o.Resize(size)
+			continue
+		}
+		ts, least := l.size, l.size*2/3
+		if w := fyne.MeasureText(t.Text, ts, t.TextStyle).Width; w > size.Width && size.Width > 0 {
+			ts = max(l.size*size.Width/w, least)
+			// Glyph widths do not scale exactly with the size.
+			for ts > least && fyne.MeasureText(t.Text, ts, t.TextStyle).Width > size.Width {
+				ts = max(ts-0.5, least)
+			}
+		}
+		if ts != t.TextSize {
+			t.TextSize = ts
+			t.Refresh()
+		}
+		t.Move(fyne.NewPos(0, (size.Height-t.MinSize().Height)/2))
+		t.Resize(fyne.NewSize(size.Width, t.MinSize().Height))
+	}
+}
+
+// MinSize implements fyne.Layout: the height of the text at full size,
+// and no width, so that a long line never widens the window.
+func (l *fitLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		if t, ok := o.(*canvas.Text); ok {
+			h = max(h, fyne.MeasureText("Mg", l.size, t.TextStyle).Height)
+		}
+	}
+	return fyne.NewSize(0, h)
 }
 
 // wrapWords breaks s into lines of at most width characters (longer words

@@ -312,7 +312,7 @@ func TestBannerWhenTheAgentGoesAway(t *testing.T) {
 	h.eventually("online banner", func() bool { return strings.HasPrefix(s.bannerText.Text, "Online") })
 	h.stop()
 	h.eventually("unreachable banner", func() bool {
-		return strings.HasPrefix(s.bannerText.Text, "Agent unreachable: reconnecting…") && s.bannerBG.FillColor == state.ColorError
+		return strings.HasPrefix(s.bannerText.Text, "Agent unreachable: the app reconnects by itself") && s.bannerBG.FillColor == state.ColorError
 	})
 	h.scan("ORDER-1")
 	h.eventually("not-sent notice", func() bool {

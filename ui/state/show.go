@@ -164,11 +164,26 @@ func QueueRows(q []apitype.QueueEntry, station string, now time.Time) []QueueRow
 	return rows
 }
 
-// Banner is the always-visible status line.
+// Banner is the always-visible status line: Text in large type, and
+// Detail, when there is more to say, on a second line.
 type Banner struct {
-	Text  string
-	Level Level
+	Text   string
+	Detail string
+	Level  Level
 }
+
+// Banner texts for a missing agent or internet link. The client keeps no
+// commands while the agent is away: a scan is refused at once, and the
+// packer must scan it again once the agent is back.
+const (
+	bannerConnecting    = "Connecting to the agent…"
+	bannerAgentAway     = "Agent unreachable: the app reconnects by itself"
+	bannerAgentAwayMore = "Scans made now are not recorded: scan them again when this bar turns green"
+	bannerStopped       = "Disconnected from the agent"
+	bannerStoppedMore   = "Scans made now are not recorded"
+	bannerOffline       = "Offline: scanning, checking and weighing go on"
+	bannerOfflineMore   = "Labels wait as staged and print when the link returns"
+)
 
 // BannerFor says what works right now, most important first: the agent
 // connection, the internet link, then the devices.
@@ -176,21 +191,24 @@ func (m *Model) BannerFor() Banner {
 	switch m.Conn {
 	case client.Connecting:
 		if !m.Welcomed {
-			return Banner{"Connecting to the agent…", LevelInfo}
+			return Banner{Text: bannerConnecting, Level: LevelInfo}
 		}
-		return Banner{"Agent unreachable: reconnecting…", LevelError}
-	case client.Disconnected, client.Stopped:
-		return Banner{"Agent unreachable: reconnecting… scans are not sent until it is back", LevelError}
+		return Banner{Text: bannerAgentAway, Detail: bannerAgentAwayMore, Level: LevelError}
+	case client.Disconnected:
+		return Banner{Text: bannerAgentAway, Detail: bannerAgentAwayMore, Level: LevelError}
+	case client.Stopped:
+		return Banner{Text: bannerStopped, Detail: bannerStoppedMore, Level: LevelError}
 	}
 	var parts []string
+	var detail string
 	level := LevelOK
 	if !m.Link.Online {
 		level = LevelWarn
-		t := "Internet down: keep packing; labels wait as staged"
+		parts = append(parts, bannerOffline)
+		detail = bannerOfflineMore
 		if m.Link.Staged > 0 {
-			t += fmt.Sprintf(" (%d staged)", m.Link.Staged)
+			detail += fmt.Sprintf(" (%d staged)", m.Link.Staged)
 		}
-		parts = append(parts, t)
 	}
 	for _, d := range m.Devices {
 		if d.State == apitype.DeviceOK || d.State == apitype.DeviceNone {
@@ -214,9 +232,9 @@ func (m *Model) BannerFor() Banner {
 		if m.Link.Staged > 0 {
 			t += fmt.Sprintf(" · %d staged", m.Link.Staged)
 		}
-		return Banner{t, LevelOK}
+		return Banner{Text: t, Level: LevelOK}
 	}
-	return Banner{strings.Join(parts, " · "), level}
+	return Banner{Text: strings.Join(parts, " · "), Detail: detail, Level: level}
 }
 
 func titleCase(s string) string {

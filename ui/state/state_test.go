@@ -94,23 +94,27 @@ func TestBanner(t *testing.T) {
 		t.Errorf("online: %+v", b)
 	}
 	m.Link = apitype.Link{Online: false, Staged: 2}
-	if b := m.BannerFor(); b.Level != LevelWarn || b.Text != "Internet down: keep packing; labels wait as staged (2 staged)" {
+	if b := m.BannerFor(); b.Level != LevelWarn || b.Text != "Offline: scanning, checking and weighing go on" || b.Detail != "Labels wait as staged and print when the link returns (2 staged)" {
 		t.Errorf("internet down: %+v", b)
 	}
 	m.Devices = []apitype.DeviceStatus{{Kind: "scale", State: apitype.DeviceOffline, Detail: "unplugged"}}
-	if b := m.BannerFor(); b.Level != LevelWarn || !strings.Contains(b.Text, "Scale offline: unplugged") || !strings.Contains(b.Text, "Internet down") {
+	if b := m.BannerFor(); b.Level != LevelWarn || !strings.Contains(b.Text, "Scale offline: unplugged") || !strings.HasPrefix(b.Text, "Offline: scanning") {
 		t.Errorf("scale offline: %+v", b)
 	}
 	m.SetConn(client.Disconnected, errors.New("dial refused"))
-	if b := m.BannerFor(); b.Level != LevelError || !strings.HasPrefix(b.Text, "Agent unreachable: reconnecting…") {
+	if b := m.BannerFor(); b.Level != LevelError || !strings.Contains(b.Text, "reconnects by itself") || !strings.Contains(b.Detail, "Scans made now are not recorded") {
 		t.Errorf("agent down: %+v", b)
 	}
 	if m.ConnErr != "dial refused" {
 		t.Errorf("conn err %q", m.ConnErr)
 	}
 	m.SetConn(client.Connecting, nil)
-	if b := m.BannerFor(); b.Level != LevelError {
+	if b := m.BannerFor(); b.Level != LevelError || !strings.Contains(b.Text, "reconnects by itself") {
 		t.Errorf("reconnecting after a welcome: %+v", b)
+	}
+	m.SetConn(client.Stopped, nil)
+	if b := m.BannerFor(); b.Level != LevelError || strings.Contains(b.Text, "reconnects") || !strings.Contains(b.Detail, "not recorded") {
+		t.Errorf("stopped: %+v", b)
 	}
 }
 

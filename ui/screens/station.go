@@ -71,6 +71,7 @@ type Station struct {
 	liveState  *canvas.Text
 	expected   *canvas.Text
 	measured   *canvas.Text
+	verdict    *canvas.Text
 	boxText    *canvas.Text
 	labelText  *widget.Label
 	labelImage *canvas.Image
@@ -147,13 +148,14 @@ func (s *Station) build() {
 	s.notice.TextStyle.Bold = true
 
 	s.progress = text(theme.SizeLine, theme.Dim, true)
-	s.lines = container.NewVBox()
+	s.lines = container.New(layout.NewCustomPaddedVBoxLayout(2))
 	linesPanel := container.NewBorder(s.progress, nil, nil, nil, container.NewVScroll(s.lines))
 
 	s.liveWeight = text(theme.SizeWeight, theme.Foreground, true)
 	s.liveState = text(theme.SizeLine, theme.Dim, true)
 	s.expected = text(theme.SizeLine, theme.Dim, false)
 	s.measured = text(theme.SizeLine, theme.Foreground, true)
+	s.verdict = text(theme.SizeLine, theme.Foreground, true)
 	s.boxText = text(theme.SizeLine, theme.Foreground, false)
 	s.labelText = widget.NewLabel("")
 	s.labelText.Wrapping = fyne.TextWrapWord
@@ -163,7 +165,7 @@ func (s *Station) build() {
 	s.labelImage.Hide()
 	weightPanel := container.NewVBox(
 		container.NewHBox(s.liveWeight, layout.NewSpacer(), container.NewCenter(s.liveState)),
-		s.expected, s.measured, s.boxText,
+		fitWidth(s.expected), fitWidth(s.measured), fitWidth(s.verdict), fitWidth(s.boxText),
 	)
 	labelPanel := container.NewBorder(nil, nil, nil, s.labelImage, s.labelText)
 	info := container.NewBorder(weightPanel, nil, nil, nil, labelPanel)
@@ -550,15 +552,20 @@ func (s *Station) updateWeight() {
 		s.expected.Text = "Expected " + w.Expected + " " + w.Tolerance + "  (" + w.Band + ")"
 	}
 	s.expected.Refresh()
-	s.measured.Text = ""
+	// The verdict gets a line of its own: at full size it fits beside
+	// the queue even on the smallest screen.
+	s.measured.Text, s.verdict.Text = "", ""
 	if w.Measured != "" {
-		s.measured.Text = "Measured " + w.Measured + "   " + w.Verdict
+		s.measured.Text = "Measured " + w.Measured
+		s.verdict.Text = w.Verdict
 	}
 	s.measured.Color = state.LevelColor(w.Level)
 	if w.Level == state.LevelInfo {
 		s.measured.Color = theme.Foreground
 	}
+	s.verdict.Color = s.measured.Color
 	s.measured.Refresh()
+	s.verdict.Refresh()
 }
 
 func (s *Station) updateQueue() {

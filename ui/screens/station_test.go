@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/packline/packline/agent/localapi"
@@ -479,8 +480,8 @@ func TestWeightPanel(t *testing.T) {
 	if st.liveWeight.Text != "1.390 kg" || st.liveState.Text != "STABLE" || st.liveState.Color != state.ColorError {
 		t.Errorf("live %q %q %v", st.liveWeight.Text, st.liveState.Text, st.liveState.Color)
 	}
-	if st.expected.Text != "Expected 1.250 kg ± 50 g  (1.200–1.300 kg)" || st.measured.Text != "Measured 1.390 kg   OUT OF TOLERANCE (+140 g)" {
-		t.Errorf("expected %q, measured %q", st.expected.Text, st.measured.Text)
+	if st.expected.Text != "Expected 1.250 kg ± 50 g  (1.200–1.300 kg)" || st.measured.Text != "Measured 1.390 kg" || st.verdict.Text != "OUT OF TOLERANCE (+140 g)" {
+		t.Errorf("expected %q, measured %q, verdict %q", st.expected.Text, st.measured.Text, st.verdict.Text)
 	}
 	st.m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg"}
 	st.Update(state.ChangeReading)
@@ -549,4 +550,84 @@ func TestScreenshots(t *testing.T) {
 		t.Error("screenshots into a path under a file succeeded")
 	}
 	_ = errors.New
+}
+
+// TestLongLinesFitTheSmallestScreen lays the scenes out at 1366x768 and
+// checks that the one-line texts that can grow long (the banner, the
+// weight lines) stay inside the screen and left of the queue, at no less
+// than two thirds of their size.
+func TestLongLinesFitTheSmallestScreen(t *testing.T) {
+	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	scenes := Scenes(now)
+	crowded := state.NewModel("P1")
+	crowded.Welcome(apitype.Welcome{Version: apitype.Version, Station: "P1", Seq: 1})
+	crowded.SetConn(client.Connected, nil)
+	crowded.Link = apitype.Link{Online: false, Staged: 12}
+	crowded.Devices = []apitype.DeviceStatus{
+		{Kind: "scale", State: apitype.DeviceOffline, Detail: "unplugged from /dev/ttyUSB0"},
+		{Kind: "printer", State: apitype.DeviceError, Detail: "paper out"},
+	}
+	scenes = append(scenes, Scene{Name: "offline-and-two-devices", Model: crowded})
+	for _, sc := range scenes {
+		t.Run(sc.Name, func(t *testing.T) {
+			a := test.NewTempApp(t)
+			a.Settings().SetTheme(theme.New())
+			st := NewStation(sc.Model, Options{Do: func(f func()) { f() }, Now: func() time.Time { return now }})
+			w := test.NewTempWindow(t, st.Content())
+			st.Attach(w)
+			w.Resize(ScreenSize)
+			d := a.Driver()
+			queueLeft := d.AbsolutePositionForObject(st.queueTitle).X
+			for _, c := range []struct {
+				name  string
+				text  *canvas.Text
+				size  float32
+				limit float32
+			}{
+				{"banner", st.bannerText, theme.SizeBanner, ScreenSize.Width},
+				{"banner detail", st.bannerDetail, theme.SizeBanner * 0.85, ScreenSize.Width},
+				{"expected", st.expected, theme.SizeLine, queueLeft},
+				{"measured", st.measured, theme.SizeLine, queueLeft},
+				{"verdict", st.verdict, theme.SizeLine, queueLeft},
+				{"box", st.boxText, theme.SizeLine, queueLeft},
+			} {
+				if c.text.Text == "" {
+					continue
+				}
+				width := fyne.MeasureText(c.text.Text, c.text.TextSize, c.text.TextStyle).Width
+				if right := d.AbsolutePositionForObject(c.text).X + width; right > c.limit {
+					t.Errorf("%s %q ends at x=%.0f, past %.0f", c.name, c.text.Text, right, c.limit)
+				}
+				if c.text.TextSize < c.size*2/3 {
+					t.Errorf("%s shrank to %.1f, below two thirds of %.0f", c.name, c.text.TextSize, c.size)
+				}
+			}
+		})
+	}
+}
+
+func TestFitWidthShrinksOnlyWhatIsTooWide(t *testing.T) {
+	test.NewTempApp(t)
+	short, long := text(24, theme.Foreground, true), text(24, theme.Foreground, true)
+	short.Text = "Online"
+	long.Text = strings.Repeat("Agent unreachable ", 6)
+	longBox := fitWidth(long)
+	for _, c := range []struct {
+		t      *canvas.Text
+		box    *fyne.Container
+		shrink bool
+	}{{short, fitWidth(short), false}, {long, longBox, true}} {
+		c.box.Resize(fyne.NewSize(600, c.box.MinSize().Height))
+		if got := c.t.TextSize < 24; got != c.shrink {
+			t.Errorf("%q at 600 px: size %.1f", c.t.Text, c.t.TextSize)
+		}
+		if c.box.MinSize().Width != 0 {
+			t.Errorf("%q asks for %v: a long line must not widen the window", c.t.Text, c.box.MinSize())
+		}
+	}
+	// Given room again, the text grows back to full size.
+	longBox.Resize(fyne.NewSize(4000, longBox.MinSize().Height))
+	if long.TextSize != 24 {
+		t.Errorf("with room: size %.1f, want 24", long.TextSize)
+	}
 }

@@ -161,7 +161,7 @@ func TestMissingTokenFileSaysWhatToDo(t *testing.T) {
 
 func TestScreenshotsCommand(t *testing.T) {
 	if testing.Short() {
-		t.Skip("renders nine screens")
+		t.Skip("renders fifteen screens")
 	}
 	dir := t.TempDir()
 	var out bytes.Buffer
@@ -169,7 +169,7 @@ func TestScreenshotsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Fields(out.String())
-	if len(lines) != 9 {
+	if len(lines) != 15 {
 		t.Fatalf("printed %q", out.String())
 	}
 	for _, p := range lines {

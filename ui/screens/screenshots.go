@@ -27,10 +27,12 @@ import (
 var ScreenSize = fyne.NewSize(1366, 768)
 
 // Scene is one named state of the pack screen, for screenshots and
-// rendering tests.
+// rendering tests. Keys are pressed once the screen is shown, e.g. F8 to
+// open the lead-override dialog.
 type Scene struct {
 	Name  string
 	Model *state.Model
+	Keys  []fyne.KeyName
 }
 
 // Scenes returns the pack screen's main states with realistic data, as
@@ -74,10 +76,10 @@ func Scenes(now time.Time) []Scene {
 		return m
 	}
 	var scenes []Scene
-	add := func(name string, f func(m *state.Model)) {
+	add := func(name string, f func(m *state.Model), keys ...fyne.KeyName) {
 		m := base()
 		f(m)
-		scenes = append(scenes, Scene{name, m})
+		scenes = append(scenes, Scene{Name: name, Model: m, Keys: keys})
 	}
 	add("idle", func(m *state.Model) {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseIdle, Prompt: "Scan an order's packing slip or pick the most urgent from the queue."}
@@ -90,6 +92,14 @@ func Scenes(now time.Time) []Scene {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseScanning, Order: order(1, 0, 0), Prompt: "Scan the items."}
 		m.Alert = &apitype.Alert{Kind: apitype.AlertWrongItem, Title: "Wrong item", Detail: "LAMP-GRN-S (desk lamp, green) is not in order 576461413038785752. Put it back.", Sound: "error"}
 	})
+	add("extra-unit", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseScanning, Order: order(2, 0, 1), Prompt: "Scan the cork coasters."}
+		m.Alert = &apitype.Alert{Kind: apitype.AlertExtraUnit, Title: "Extra unit", Detail: "order needs 2 of Stoneware mug, blue, 12 oz, this would be the 3rd: take it out of the box", Sound: "error"}
+	})
+	add("boxing", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseBoxing, Order: order(2, 1, 1), Prompt: "Every item is in: scan the box"}
+		m.Reading = &apitype.Reading{Grams: 0, Display: "0.000 kg", Stable: true, Zero: true}
+	})
 	add("weighing-in-tolerance", func(m *state.Model) {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseWeighing, Order: order(2, 1, 1), Box: box, Prompt: "Weight in tolerance: press F2 to accept.",
 			ExpectedGrams: 1250, ToleranceGrams: 50}
@@ -99,6 +109,23 @@ func Scenes(now time.Time) []Scene {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseException, Order: order(2, 1, 1), Box: box, Prompt: "Box is 140 g heavier than expected: check for an extra item, or a lead overrides with F8.",
 			ExpectedGrams: 1250, ToleranceGrams: 50, MeasuredGrams: 1390, WeightOK: &no, Exception: "weight out of tolerance"}
 		m.Reading = &apitype.Reading{Grams: 1390, Display: "1.390 kg", Stable: true}
+	})
+	add("lead-override", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseException, Order: order(2, 1, 1), Box: box, Prompt: "Box is 140 g heavier than expected: check for an extra item, or a lead overrides with F8.",
+			ExpectedGrams: 1250, ToleranceGrams: 50, MeasuredGrams: 1390, WeightOK: &no, Exception: "weight out of tolerance"}
+		m.Reading = &apitype.Reading{Grams: 1390, Display: "1.390 kg", Stable: true}
+	}, fyne.KeyF8)
+	add("buying-label", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseBuying, Order: order(2, 1, 1), Box: box, Prompt: "Buying label…",
+			ExpectedGrams: 1250, ToleranceGrams: 50, MeasuredGrams: 1262, WeightOK: &yes,
+			Label: &apitype.LabelView{DeclaredWeight: "2.79 lb"}}
+		m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg", Stable: true}
+	})
+	add("printing-label", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhasePrinting, Order: order(2, 1, 1), Box: box, Prompt: "Printing label…",
+			ExpectedGrams: 1250, ToleranceGrams: 50, MeasuredGrams: 1262, WeightOK: &yes,
+			Label: &apitype.LabelView{PackageID: "1153132168123", TrackingNumber: "9400111206213412345678", Carrier: "USPS", Service: "Ground Advantage", DeclaredWeight: "2.79 lb"}}
+		m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg", Stable: true}
 	})
 	add("label-printed", func(m *state.Model) {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseDone, Order: order(2, 1, 1), Box: box, Prompt: "Stick the label on and scan it to confirm, or scan the next order.",
@@ -111,6 +138,10 @@ func Scenes(now time.Time) []Scene {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseStaged, Order: order(2, 1, 1), Box: box, Prompt: "Packed and weighed. Put the box on the staging shelf: its label prints when the internet is back.",
 			ExpectedGrams: 1250, ToleranceGrams: 50, MeasuredGrams: 1262, WeightOK: &yes}
 		m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg", Stable: true}
+	})
+	add("order-cancelled", func(m *state.Model) {
+		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseIdle, Prompt: "Scan an order's packing slip or pick the most urgent from the queue."}
+		m.Alert = &apitype.Alert{Kind: apitype.AlertCancelled, Title: "Order cancelled: do not ship", Detail: "order 576461413038785752 was cancelled: do not ship it; put the items back and give the box to a lead", Sound: "error"}
 	})
 	add("agent-disconnected", func(m *state.Model) {
 		m.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseScanning, Order: order(1, 0, 0), Prompt: "Scan the items."}
@@ -144,21 +175,21 @@ func samplePreview(tracking string) []byte {
 	return b.Bytes()
 }
 
-// Render draws the station screen for m at size and scale with Fyne's
-// software renderer; it needs no display. It replaces the current Fyne
-// app with a test app, so call it only where no real app runs.
-func Render(m *state.Model, now time.Time, size fyne.Size, scale float32) image.Image {
+// Render draws the station screen for the scene at size and scale with
+// Fyne's software renderer; it needs no display. It replaces the current
+// Fyne app with a test app, so call it only where no real app runs.
+func Render(sc Scene, now time.Time, size fyne.Size, scale float32) image.Image {
 	// Fyne treats the main goroutine as its UI thread; the test driver
 	// expects to be driven from elsewhere.
 	done := make(chan image.Image)
-	go func() { done <- render(m, now, size, scale) }()
+	go func() { done <- render(sc, now, size, scale) }()
 	return <-done
 }
 
-func render(m *state.Model, now time.Time, size fyne.Size, scale float32) image.Image {
+func render(sc Scene, now time.Time, size fyne.Size, scale float32) image.Image {
 	a := test.NewApp()
 	a.Settings().SetTheme(theme.New())
-	st := NewStation(m, Options{Now: func() time.Time { return now }, Do: func(f func()) { f() }})
+	st := NewStation(sc.Model, Options{Now: func() time.Time { return now }, Do: func(f func()) { f() }})
 	w := test.NewWindow(st.Content())
 	defer w.Close()
 	st.Attach(w)
@@ -166,6 +197,12 @@ func render(m *state.Model, now time.Time, size fyne.Size, scale float32) image.
 		c.SetScale(scale)
 	}
 	w.Resize(size)
+	// Wrapped labels learn their height from their first width: lay the
+	// screen out once more now that every part has its final width.
+	w.Content().Refresh()
+	for _, k := range sc.Keys {
+		st.key(k)
+	}
 	return w.Canvas().Capture()
 }
 
@@ -190,12 +227,12 @@ func Screenshots(dir string) ([]string, error) {
 		return nil
 	}
 	for i, sc := range Scenes(now) {
-		if err := write(fmt.Sprintf("pack-%d-%s", i+1, sc.Name), Render(sc.Model, now, ScreenSize, 1)); err != nil {
+		if err := write(fmt.Sprintf("pack-%02d-%s", i+1, sc.Name), Render(sc, now, ScreenSize, 1)); err != nil {
 			return paths, err
 		}
 	}
 	hidpi := Scenes(now)[1]
-	if err := write("pack-2-"+hidpi.Name+"-hidpi", Render(hidpi.Model, now, ScreenSize, 2)); err != nil {
+	if err := write("pack-02-"+hidpi.Name+"-hidpi", Render(hidpi, now, ScreenSize, 2)); err != nil {
 		return paths, err
 	}
 	return paths, nil

@@ -517,7 +517,7 @@ func TestTones(t *testing.T) {
 
 func TestScreenshots(t *testing.T) {
 	if testing.Short() {
-		t.Skip("renders nine screens")
+		t.Skip("renders fifteen screens")
 	}
 	dir := t.TempDir()
 	paths, err := Screenshots(dir)
@@ -525,7 +525,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { test.NewApp() })
-	if len(paths) != 9 {
+	if len(paths) != 15 {
 		t.Fatalf("%d screenshots: %v", len(paths), paths)
 	}
 	for _, p := range paths {

@@ -78,6 +78,9 @@ auth_base = "https://auth.tiktok-shops.com"
 # on other machines connect; then set allow_lan = true and a LAN address.
 listen = "127.0.0.1:7420"
 allow_lan = false
+# With allow_lan, the host names LAN stations use for this machine (IP
+# addresses need no entry), e.g. ["pack-agent.lan"].
+lan_hosts = []
 # Empty: <data_dir>/ui-token (created by packline-agent init).
 token_file = ""
 

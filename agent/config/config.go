@@ -84,8 +84,11 @@ type TikTok struct {
 type API struct {
 	Listen string `toml:"listen"`
 	// AllowLAN permits a non-loopback listen address for LAN stations.
-	AllowLAN  bool   `toml:"allow_lan"`
-	TokenFile string `toml:"token_file"`
+	AllowLAN bool `toml:"allow_lan"`
+	// LANHosts are the host names (without a port) LAN stations may use to
+	// reach the agent when AllowLAN is set; IP addresses need no entry.
+	LANHosts  []string `toml:"lan_hosts"`
+	TokenFile string   `toml:"token_file"`
 	// AdminTokenFile holds the token that guards administrative requests
 	// such as backups; only the service account and administrators may
 	// read it.
@@ -307,6 +310,14 @@ func (c *Config) Validate() error {
 		if p != "" && !isAbs(p) {
 			bad("%s %q is relative: give an absolute path", name, p)
 		}
+	}
+	for _, h := range c.API.LANHosts {
+		if h == "" || strings.ContainsAny(h, ":/[] ") {
+			bad("api.lan_hosts: %q is not a host name: give names like \"pack-agent.lan\", without a port", h)
+		}
+	}
+	if len(c.API.LANHosts) > 0 && !c.API.AllowLAN {
+		bad("api.lan_hosts is set but api.allow_lan is false: set allow_lan = true for LAN stations")
 	}
 	if c.Log.File != "-" && !isAbs(c.Log.File) {
 		bad("log.file %q is relative: give an absolute path or \"-\" for standard error", c.Log.File)

@@ -126,3 +126,25 @@ func TestLoadRefusesRelativePathAndReadsSecretFile(t *testing.T) {
 		t.Errorf("AppSecretValue() = %q, %v", s, err)
 	}
 }
+
+func TestLANHosts(t *testing.T) {
+	for _, tc := range []struct {
+		api  string
+		want string // substring of the error; empty means valid
+	}{
+		{"allow_lan = true\nlan_hosts = [\"pack-agent.lan\", \"PACK-01\"]", ""},
+		{"lan_hosts = [\"pack-agent.lan\"]", "allow_lan is false"},
+		{"allow_lan = true\nlan_hosts = [\"pack-agent.lan:7420\"]", "without a port"},
+		{"allow_lan = true\nlan_hosts = [\"\"]", "is not a host name"},
+	} {
+		c, err := Parse([]byte(sample + "\n[api]\n" + tc.api + "\n"))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v", tc.api, err)
+		case tc.want == "" && len(c.API.LANHosts) != 2:
+			t.Errorf("%q: lan hosts %q", tc.api, c.API.LANHosts)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q: error %v, want one containing %q", tc.api, err, tc.want)
+		}
+	}
+}

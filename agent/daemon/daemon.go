@@ -241,7 +241,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 	if err := reg.Register(bk); err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	api, err := localapi.New(localapi.Options{Backend: eng, TokenFile: cfg.API.TokenFile, Listen: cfg.API.Listen, AllowLAN: cfg.API.AllowLAN,
+	api, err := localapi.New(localapi.Options{Backend: eng, TokenFile: cfg.API.TokenFile, Listen: cfg.API.Listen, AllowLAN: cfg.API.AllowLAN, LANHosts: cfg.API.LANHosts,
 		Backup: bk, AdminTokenFile: cfg.API.AdminTokenFile,
 		Gatherer: reg, AgentVersion: opt.Version, Logger: log.With("part", "localapi")})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,8 +22,11 @@ type Event struct {
 	// ID is a UUIDv7, unique per event.
 	ID   string `json:"id"`
 	Kind string `json:"kind"`
-	// Aggregate is the order id the event belongs to; events of one
-	// aggregate are delivered in order.
+	// Aggregate is the event's ordering key, "<destination>/<order id>"
+	// (e.g. "label/576…", "sync/576…"): events of one aggregate are
+	// delivered in order, so each destination keeps its own order and one
+	// that is down never holds back another. Events stored before
+	// destinations hold the bare order id; see OrderingKey.
 	Aggregate     string          `json:"aggregate"`
 	Payload       json.RawMessage `json:"payload"`
 	CreatedAt     time.Time       `json:"created_at"`
@@ -41,6 +45,33 @@ type OutboxStats struct {
 	Dead int `json:"dead"`
 	// Oldest is when the oldest waiting event was created; zero when none.
 	Oldest time.Time `json:"oldest,omitzero"`
+}
+
+// OrderingKey is the key that orders the event against others: its
+// Aggregate, or, for an event stored with a bare order id before aggregates
+// named a destination, the destination its kind went to then (label
+// purchases to TikTok, every other kind to the seller's sync endpoint), so
+// old events drain in the same lanes as new ones.
+func (e Event) OrderingKey() string {
+	if e.Aggregate == "" || strings.Contains(e.Aggregate, "/") {
+		return e.Aggregate
+	}
+	if e.Kind == legacyLabelKind {
+		return "label/" + e.Aggregate
+	}
+	return "sync/" + e.Aggregate
+}
+
+// legacyLabelKind is the kind of label purchase events.
+const legacyLabelKind = "label.purchase"
+
+// OrderID returns the order the event belongs to: its Aggregate without the
+// destination.
+func (e Event) OrderID() string {
+	if _, id, ok := strings.Cut(e.Aggregate, "/"); ok {
+		return id
+	}
+	return e.Aggregate
 }
 
 func seqKey(seq uint64) []byte {
@@ -119,9 +150,10 @@ func getEvent(b *bolt.Bucket, seq uint64) (Event, error) {
 }
 
 // DueEvents returns up to max events due at now (max <= 0: all), oldest
-// first. Events of one aggregate go out in order: an event is due only when
-// no earlier event of the same aggregate is still waiting, whether or not
-// that one is due. Events without an aggregate are not ordered.
+// first. Events of one ordering key (see Event.OrderingKey) go out in
+// order: an event is due only when no earlier event with the same key is
+// still waiting, whether or not that one is due. Events without an
+// aggregate are not ordered.
 //
 // A relay should acknowledge the events it delivered from one DueEvents
 // batch in one Update (AckEvent for each): one commit per batch instead of
@@ -142,11 +174,11 @@ func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e.Aggregate != "" {
-			if blocked[e.Aggregate] {
+		if key := e.OrderingKey(); key != "" {
+			if blocked[key] {
 				continue
 			}
-			blocked[e.Aggregate] = true
+			blocked[key] = true
 		}
 		if !e.NextAttemptAt.After(now) {
 			out = append(out, e)
@@ -156,6 +188,8 @@ func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 }
 
 // PendingEvents returns the waiting events of one aggregate, oldest first.
+// A bare order id names all of the order's events, whatever their
+// destination.
 func (tx *Tx) PendingEvents(aggregate string) ([]Event, error) {
 	b, err := tx.bucket([]byte(bOutbox))
 	if err != nil {
@@ -167,7 +201,7 @@ func (tx *Tx) PendingEvents(aggregate string) ([]Event, error) {
 		if err != nil {
 			return err
 		}
-		if e.Aggregate == aggregate {
+		if e.Aggregate == aggregate || e.OrderID() == aggregate {
 			out = append(out, e)
 		}
 		return nil

@@ -430,13 +430,13 @@ func (e *Engine) mutateWith(hook func(Tx), id string, fn func(o *order.Order) (*
 			return err
 		}
 		if c.to != "" && c.to != from && !c.noRecord {
-			if err := tx.Enqueue(KindPackRecord, o.ID, e.packRecord(&o, from, c)); err != nil {
+			if err := tx.Enqueue(KindPackRecord, outboxKey(KindPackRecord, o.ID), e.packRecord(&o, from, c)); err != nil {
 				return err
 			}
 			enqueued = true
 		}
 		for _, ev := range c.events {
-			if err := tx.Enqueue(ev.kind, o.ID, ev.payload); err != nil {
+			if err := tx.Enqueue(ev.kind, outboxKey(ev.kind, o.ID), ev.payload); err != nil {
 				return err
 			}
 			enqueued = true

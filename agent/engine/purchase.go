@@ -589,3 +589,13 @@ func (e *Engine) LabelPurchaseHandler() relay.Handler {
 		return e.HandleLabelPurchase(ctx, p.OrderID)
 	}
 }
+
+// outboxKey is the outbox ordering key of an order's event of kind: label
+// purchases and pack records go to different destinations, so a sync
+// endpoint that is down never holds back a label.
+func outboxKey(kind, orderID string) string {
+	if kind == KindLabelPurchase {
+		return relay.OrderingKey(relay.DestLabel, orderID)
+	}
+	return relay.OrderingKey(relay.DestSync, orderID)
+}

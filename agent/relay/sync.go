@@ -52,7 +52,7 @@ func SyncHandler(opt SyncOptions) (Handler, error) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", ev.ID)
 		req.Header.Set("X-Packline-Event", ev.Kind)
-		req.Header.Set("X-Packline-Order", ev.Aggregate)
+		req.Header.Set("X-Packline-Order", ev.OrderID())
 		if opt.Token != "" {
 			req.Header.Set("Authorization", "Bearer "+opt.Token)
 		}

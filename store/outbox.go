@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -153,17 +154,36 @@ func getEvent(b *bolt.Bucket, seq uint64) (Event, error) {
 // first. Events of one ordering key (see Event.OrderingKey) go out in
 // order: an event is due only when no earlier event with the same key is
 // still waiting, whether or not that one is due. Events without an
-// aggregate are not ordered.
+// aggregate are not ordered. Rows that cannot be decoded are skipped (see
+// ScanDue).
 //
 // A relay should acknowledge the events it delivered from one DueEvents
 // batch in one Update (AckEvent for each): one commit per batch instead of
 // one per event. Delivery is at least once either way.
 func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
+	due, _, err := tx.ScanDue(now, max)
+	return due, err
+}
+
+// CorruptEvent is a waiting outbox row that cannot be decoded.
+type CorruptEvent struct {
+	Seq uint64
+	// Err says why; it is ErrCorrupt.
+	Err error
+}
+
+// ScanDue is DueEvents that also returns the waiting rows it had to skip
+// because they cannot be decoded, so that the caller can move them to the
+// dead letters (DeadEvent) instead of letting them sit in the outbox. A
+// row that cannot be read holds back no other event: its ordering key is
+// unknown.
+func (tx *Tx) ScanDue(now time.Time, max int) ([]Event, []CorruptEvent, error) {
 	b, err := tx.bucket([]byte(bOutbox))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Event
+	var bad []CorruptEvent
 	blocked := map[string]bool{}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -172,7 +192,10 @@ func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 		}
 		e, err := decodeEvent(k, v)
 		if err != nil {
-			return nil, err
+			if len(k) == 8 {
+				bad = append(bad, CorruptEvent{Seq: binary.BigEndian.Uint64(k), Err: err})
+			}
+			continue
 		}
 		if key := e.OrderingKey(); key != "" {
 			if blocked[key] {
@@ -184,7 +207,7 @@ func (tx *Tx) DueEvents(now time.Time, max int) ([]Event, error) {
 			out = append(out, e)
 		}
 	}
-	return out, nil
+	return out, bad, nil
 }
 
 // PendingEvents returns the waiting events of one aggregate, oldest first.
@@ -294,7 +317,9 @@ func (tx *Tx) RetryEvent(seq uint64, next time.Time, cause string) error {
 }
 
 // DeadEvent moves an event that cannot be delivered to the dead letters,
-// with the cause. It stays there until RequeueDead.
+// with the cause. It stays there until RequeueDead. An event that cannot be
+// decoded is moved too: its dead letter carries the stored bytes as a JSON
+// string in Payload and no kind.
 func (tx *Tx) DeadEvent(seq uint64, cause string) error {
 	b, err := tx.bucket([]byte(bOutbox))
 	if err != nil {
@@ -305,6 +330,14 @@ func (tx *Tx) DeadEvent(seq uint64, cause string) error {
 		return err
 	}
 	e, err := getEvent(b, seq)
+	if errors.Is(err, ErrCorrupt) {
+		// Keep the undecodable bytes for a person to look at.
+		raw, jerr := json.Marshal(string(b.Get(seqKey(seq))))
+		if jerr != nil {
+			return fmt.Errorf("moving event %d to dead letters: %w", seq, jerr)
+		}
+		e, err = Event{Seq: seq, Payload: raw}, nil
+	}
 	if err != nil {
 		return fmt.Errorf("moving to dead letters: %w", err)
 	}
@@ -373,13 +406,13 @@ func (tx *Tx) OutboxStats() (OutboxStats, error) {
 	}
 	var s OutboxStats
 	c := b.Cursor()
-	k, v := c.First()
-	if k != nil {
-		e, err := decodeEvent(k, v)
-		if err != nil {
-			return OutboxStats{}, err
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		// A row that cannot be decoded waits for the relay to move it
+		// to the dead letters; the oldest readable one dates the outbox.
+		if e, err := decodeEvent(k, v); err == nil {
+			s.Oldest = e.CreatedAt
+			break
 		}
-		s.Oldest = e.CreatedAt
 	}
 	s.Depth = countKeys(b)
 	s.Dead = countKeys(dead)

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestOutboxDestinationsOrderedApart checks that events of one order bound
@@ -77,5 +81,68 @@ func TestEventOrderingKey(t *testing.T) {
 		if got := ev.OrderID(); got != tt.order {
 			t.Errorf("OrderID(%q) = %q, want %q", tt.agg, got, tt.order)
 		}
+	}
+}
+
+// TestCorruptEventDeadLettered checks that an outbox row that cannot be
+// decoded holds back nothing and can be moved to the dead letters with its
+// bytes and cause.
+func TestCorruptEventDeadLettered(t *testing.T) {
+	e := newEnv(t)
+	db := e.open(t)
+	var bad, good Event
+	if err := db.Update(func(tx *Tx) (err error) {
+		if bad, err = tx.Enqueue("label.purchase", "label/A", nil); err != nil {
+			return err
+		}
+		good, err = tx.Enqueue("label.purchase", "label/A", nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bOutbox)).Put(seqKey(bad.Seq), []byte(`{"seq":`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var due []Event
+	var corrupt []CorruptEvent
+	var stats OutboxStats
+	if err := db.View(func(tx *Tx) (err error) {
+		if due, corrupt, err = tx.ScanDue(e.clk.Now(), 0); err != nil {
+			return err
+		}
+		stats, err = tx.OutboxStats()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Seq != good.Seq {
+		t.Errorf("due %+v, want only event %d", due, good.Seq)
+	}
+	if len(corrupt) != 1 || corrupt[0].Seq != bad.Seq || !errors.Is(corrupt[0].Err, ErrCorrupt) {
+		t.Fatalf("corrupt %+v, want event %d as ErrCorrupt", corrupt, bad.Seq)
+	}
+	if stats.Depth != 2 || !stats.Oldest.Equal(good.CreatedAt) {
+		t.Errorf("stats %+v", stats)
+	}
+	if err := db.Update(func(tx *Tx) error { return tx.DeadEvent(bad.Seq, corrupt[0].Err.Error()) }); err != nil {
+		t.Fatal(err)
+	}
+	var dead []Event
+	if err := db.View(func(tx *Tx) (err error) {
+		if dead, err = tx.DeadEvents(); err != nil {
+			return err
+		}
+		stats, err = tx.OutboxStats()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].Seq != bad.Seq || string(dead[0].Payload) != `"{\"seq\":"` || !strings.Contains(dead[0].LastError, "cannot be decoded") || dead[0].DeadAt.IsZero() {
+		t.Errorf("dead letters %+v", dead)
+	}
+	if stats.Depth != 1 || stats.Dead != 1 {
+		t.Errorf("stats after moving %+v", stats)
 	}
 }

@@ -26,6 +26,10 @@ type Event struct {
 	Payload   json.RawMessage
 	CreatedAt time.Time
 	Attempts  int
+	// Undecodable, when set, is why the stored event cannot be read: the
+	// relay moves it to the dead letters without delivering it, so it
+	// holds back nothing.
+	Undecodable string
 }
 
 // Stats describe the outbox and the relay's work since it started.
@@ -254,6 +258,10 @@ func (r *Relay) Backoff(attempts int) time.Duration {
 
 // deliver hands one event to its handler and decides its outcome.
 func (r *Relay) deliver(ctx context.Context, ev Event) Outcome {
+	if ev.Undecodable != "" {
+		r.log.Error("outbox event cannot be decoded: moved to the dead letters", "seq", ev.Seq, "err", ev.Undecodable)
+		return Outcome{Seq: ev.Seq, Action: Dead, Cause: "event cannot be decoded: " + ev.Undecodable}
+	}
 	r.mu.Lock()
 	h := r.handlers[ev.Kind]
 	r.mu.Unlock()

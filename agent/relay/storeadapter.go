@@ -18,9 +18,12 @@ func (s storeOutbox) DueEvents(now time.Time, max int) ([]Event, error) {
 	}
 	var out []Event
 	err := s.db.View(func(tx *store.Tx) error {
-		evs, err := tx.DueEvents(now, max)
+		evs, bad, err := tx.ScanDue(now, max)
 		for _, e := range evs {
 			out = append(out, Event{Seq: e.Seq, ID: e.ID, Kind: e.Kind, Aggregate: e.Aggregate, Payload: e.Payload, CreatedAt: e.CreatedAt, Attempts: e.Attempts})
+		}
+		for _, c := range bad {
+			out = append(out, Event{Seq: c.Seq, Undecodable: c.Err.Error()})
 		}
 		return err
 	})

@@ -460,10 +460,18 @@ func (c *Client) SearchPackages(ctx context.Context, q PackageQuery) (PackagePag
 	return page, nil
 }
 
-// OrderPackages reads an order upstream and the detail of each of its
-// packages (order-level packages[] and line-item package_id), so that after
-// an unclear CreatePackage the caller can tell whether a label was bought.
-// An order TikTok does not know is an error wrapping ErrNotFound.
+// maxReconcilePages bounds the Search Package pages OrderPackages reads
+// (50 packages each) since the order was created.
+const maxReconcilePages = 100
+
+// OrderPackages lists an order's packages from two sources, so that after
+// an unclear CreatePackage the caller can tell whether a label was bought
+// even while one of them lags: Get Order Detail (order-level packages[] and
+// line-item package_id, each read with Get Package Detail) and Search
+// Package over the packages created since the order was, newest first,
+// kept when they name the order. A package either shows is returned once.
+// An order TikTok does not know is an error wrapping ErrNotFound; a search
+// that does not finish is an error, never an empty answer.
 func (c *Client) OrderPackages(ctx context.Context, orderID string) ([]PackageDetail, error) {
 	orders, err := c.OrderDetail(ctx, []string{orderID})
 	if err != nil {
@@ -479,12 +487,66 @@ func (c *Client) OrderPackages(ctx context.Context, orderID string) ([]PackageDe
 		return nil, fmt.Errorf("reading packages of order %s: order %w upstream", orderID, ErrNotFound)
 	}
 	var out []PackageDetail
+	seen := map[string]bool{}
 	for _, id := range o.PackageIDs() {
 		p, err := c.PackageDetail(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("reading packages of order %s: %w", orderID, err)
 		}
+		seen[p.PackageID] = true
 		out = append(out, p)
 	}
+	found, err := c.searchOrderPackages(ctx, orderID, o.CreateTime.Time())
+	if err != nil {
+		return nil, fmt.Errorf("searching packages of order %s: %w", orderID, err)
+	}
+	for _, p := range found {
+		if !seen[p.PackageID] {
+			seen[p.PackageID] = true
+			out = append(out, p)
+		}
+	}
 	return out, nil
+}
+
+// searchOrderPackages pages through Search Package for the packages created
+// since since that name orderID. Search Package has no order filter, so the
+// orders of each package are matched here.
+func (c *Client) searchOrderPackages(ctx context.Context, orderID string, since time.Time) ([]PackageDetail, error) {
+	q := PackageQuery{SortField: "create_time", SortOrder: "DESC"}
+	if !since.IsZero() {
+		// A package cannot be older than its order; a minute allows for
+		// clocks that disagree.
+		q.CreateTimeGE = since.Add(-time.Minute)
+	}
+	var out []PackageDetail
+	for range maxReconcilePages {
+		page, err := c.SearchPackages(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Packages {
+			if !packageOfOrder(p, orderID) {
+				continue
+			}
+			out = append(out, PackageDetail{PackageID: p.ID, PackageStatus: p.Status, TrackingNumber: p.TrackingNumber,
+				ShippingProviderID: p.ShippingProviderID, ShippingProviderName: p.ShippingProviderName,
+				Orders: p.Orders, OrderLineItemIDs: p.OrderLineItemIDs, CreateTime: p.CreateTime, UpdateTime: p.UpdateTime})
+		}
+		if page.NextPageToken == "" || page.NextPageToken == q.PageToken {
+			return out, nil
+		}
+		q.PageToken = page.NextPageToken
+	}
+	return nil, fmt.Errorf("%w: more than %d pages of packages since the order was created", ErrUnclear, maxReconcilePages)
+}
+
+// packageOfOrder reports whether a searched package belongs to the order.
+func packageOfOrder(p PackageSummary, orderID string) bool {
+	for _, o := range p.Orders {
+		if o.ID == orderID {
+			return true
+		}
+	}
+	return false
 }

@@ -321,6 +321,20 @@ func TestPackageDetailAndOrderPackages(t *testing.T) {
 		}
 		writeOK(w, map[string]any{"orders": []any{}})
 	})
+	// Search Package has no order filter: it sees a package Order Detail
+	// does not show yet, one of another order, and one both show.
+	var searchBodies []string
+	e.fake.handle("POST "+pathPackageSearch, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		searchBodies = append(searchBodies, r.URL.Query().Get("sort_order")+" "+r.URL.Query().Get("page_token")+" "+string(body))
+		if r.URL.Query().Get("page_token") == "" {
+			fmt.Fprint(w, `{"code":0,"message":"Success","request_id":"R","data":{"next_page_token":"p2","total_count":3,"packages":[`+
+				`{"id":"1152921504606846977","status":"PROCESSING","tracking_number":"9400111899223456789099","order_line_item_ids":["3"],"orders":[{"id":"576461413038785752"}]},`+
+				`{"id":"1152921504606840000","status":"PROCESSING","orders":[{"id":"576461413038780000"}]}]}}`)
+			return
+		}
+		fmt.Fprint(w, `{"code":0,"message":"Success","request_id":"R","data":{"next_page_token":"","total_count":3,"packages":[`+
+			`{"id":"1152921504606846976","status":"PROCESSING","orders":[{"id":"576461413038785752"}]}]}}`)
+	})
 	p, err := e.client.PackageDetail(context.Background(), "1152921504606846976")
 	if err != nil {
 		t.Fatal(err)
@@ -333,8 +347,12 @@ func TestPackageDetailAndOrderPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pkgs) != 2 || pkgs[0].PackageID != "1152921504606846976" || !pkgs[1].Cancelled() {
+	if len(pkgs) != 3 || pkgs[0].PackageID != "1152921504606846976" || !pkgs[1].Cancelled() ||
+		pkgs[2].PackageID != "1152921504606846977" || pkgs[2].TrackingNumber != "9400111899223456789099" || len(pkgs[2].OrderLineItemIDs) != 1 {
 		t.Errorf("OrderPackages = %+v", pkgs)
+	}
+	if len(searchBodies) != 2 || !strings.HasPrefix(searchBodies[0], "DESC  ") || !strings.HasPrefix(searchBodies[1], "DESC p2 ") {
+		t.Errorf("package searches %q, want two pages newest first", searchBodies)
 	}
 	if _, err := e.client.OrderPackages(context.Background(), "999"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown order err = %v, want ErrNotFound", err)

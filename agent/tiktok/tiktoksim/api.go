@@ -611,7 +611,9 @@ func (s *Sim) orderDetail(c *reqCtx) (any, *apiError) {
 		id = strings.TrimSpace(id)
 		if o, ok := s.orders[id]; ok {
 			s.readLocked(o, c.now)
-			orders = append(orders, copyOrder(&o.w))
+			cp := copyOrder(&o.w)
+			s.lagged(&cp, c.now)
+			orders = append(orders, cp)
 		}
 	}
 	return map[string]any{"orders": orders}, nil

@@ -152,6 +152,7 @@ type Sim struct {
 	packageList      []*simPackage
 	purchases        map[string]int
 	totalPurchases   int
+	detailLag        time.Duration // see SetOrderDetailLag
 	codes            map[string]time.Time
 	access           map[string]*token
 	refresh          map[string]*token

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -86,7 +87,12 @@ func (s shop) Download(ctx context.Context, url string) ([]byte, error) {
 }
 
 // upstreamErr classifies a client error for the engine, keeping the cause.
+// Only a link problem (no answer, a timeout, a 5xx or 429) makes the order
+// wait for the link; an answer Packline cannot use (malformed, or a
+// business refusal) goes to a lead with TikTok's words, since waiting
+// would not change it.
 func upstreamErr(err error) error {
+	var apiErr *tiktok.APIError
 	switch {
 	case errors.Is(err, tiktok.ErrUnclear):
 		return fmt.Errorf("%w: %w", engine.ErrUnclear, err)
@@ -94,15 +100,23 @@ func upstreamErr(err error) error {
 		return fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 	case errors.Is(err, tiktok.ErrRateLimited), errors.Is(err, tiktok.ErrServer), errors.Is(err, tiktok.ErrTokenExpired):
 		return fmt.Errorf("%w: %w", engine.ErrTransient, err)
-	case unreachable(err):
-		return fmt.Errorf("%w: %w", engine.ErrOffline, err)
-	}
-	var apiErr *tiktok.APIError
-	if !errors.As(err, &apiErr) && !errors.Is(err, context.Canceled) {
-		// No answer from TikTok at all: a read that failed on the way.
+	case errors.Is(err, tiktok.ErrMalformed):
+		return fmt.Errorf("TikTok's answer could not be used: %w", err)
+	case errors.As(err, &apiErr):
+		return err
+	case unreachable(err), linkFailed(err):
 		return fmt.Errorf("%w: %w", engine.ErrOffline, err)
 	}
 	return err
+}
+
+// linkFailed reports whether err is a failure on the way to or from
+// upstream: a timeout, a dropped connection or another network error.
+func linkFailed(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &ne)
 }
 
 // unreachable reports whether err means the request never reached upstream.

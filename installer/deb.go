@@ -36,7 +36,7 @@ Description: packing-station agent and app for TikTok Shop warehouses
  .
  The package installs the packline-agent service (systemd, user packline),
  udev rules for serial and USB HID scales and USB label printers, and the
- Packline Station desktop app.
+ Packline Station desktop app for the members of the group packline-users.
 `, debVersion(d.Version), d.Arch, d.InstalledKB)
 }
 
@@ -68,19 +68,28 @@ func Conffiles() string {
 	return b.String()
 }
 
-// Postinst returns DEBIAN/postinst: the service account, ownership, the
-// data directory and token, udev, and the service (enabled and started on a
-// fresh install, restarted on upgrade when it was running, and watched for
-// up to 10 s so that a failure is explained).
+// Postinst returns DEBIAN/postinst: the service account and its own group
+// packline (the config with the TikTok app secret, the HID scales), the
+// group packline-users of the people who run the station app (the station
+// token only), ownership, the data directory and tokens, udev, and the
+// service (enabled and started on a fresh install, restarted on upgrade
+// when it was running, and watched for up to 10 s so that a failure is
+// explained). Paths are under $DPKG_ROOT, which dpkg sets to the root of
+// a chrootless install (dpkg --root --force-script-chrootless) and leaves
+// empty otherwise; the agent's init writes where the config's data_dir
+// says, so such an install points data_dir into the root before configure.
 func Postinst() string {
 	return `#!/bin/sh
 set -e
 
 ` + agentSettles + `
 if [ "$1" = configure ]; then
-	if ! getent group packline >/dev/null; then
-		addgroup --system packline
-	fi
+	root=${DPKG_ROOT:-}
+	for g in packline packline-users; do
+		if ! getent group "$g" >/dev/null; then
+			addgroup --system "$g"
+		fi
+	done
 	if ! getent passwd packline >/dev/null; then
 		adduser --system --ingroup packline --home /var/lib/packline --no-create-home \
 			--shell /usr/sbin/nologin --gecos "Packline agent" packline
@@ -90,24 +99,44 @@ if [ "$1" = configure ]; then
 			adduser packline "$g" >/dev/null
 		fi
 	done
+	# Packers were once told to join packline, which reads the TikTok app
+	# secret: they move to packline-users, which reads the station token only.
+	for u in $(getent group packline | cut -d: -f4 | tr ',' ' '); do
+		[ "$u" = packline ] && continue
+		if getent passwd "$u" >/dev/null; then
+			adduser "$u" packline-users >/dev/null
+		fi
+		gpasswd -d "$u" packline >/dev/null || true
+		echo "packline: moved $u from group packline to packline-users (the station token only; effective at the next login)" >&2
+	done
 
-	install -d -m 0750 -o root -g packline /etc/packline
-	install -d -m 0750 -o packline -g packline /var/lib/packline
-	if [ ! -e /etc/packline/agent.toml ]; then
-		/usr/bin/packline-agent init --config /etc/packline/agent.toml --data-dir /var/lib/packline >/dev/null
+	install -d -m 0751 -o root -g packline "$root/etc/packline"
+	install -d -m 0751 -o packline -g packline "$root/var/lib/packline"
+	if [ ! -e "$root/etc/packline/agent.toml" ]; then
+		"$root/usr/bin/packline-agent" init --config "$root/etc/packline/agent.toml" --data-dir /var/lib/packline >/dev/null
 	fi
-	chown root:packline /etc/packline/agent.toml
-	chmod 0640 /etc/packline/agent.toml
-	# The data directory and the station token, as the service account.
-	runuser -u packline -- /usr/bin/packline-agent init --config /etc/packline/agent.toml >/dev/null || \
+	chown root:packline "$root/etc/packline/agent.toml"
+	chmod 0640 "$root/etc/packline/agent.toml"
+	# The data directory and the tokens, as the service account.
+	runuser -u packline -- "$root/usr/bin/packline-agent" init --config "$root/etc/packline/agent.toml" >/dev/null || \
 		echo "packline: could not prepare the data directory; run: sudo -u packline packline-agent init" >&2
+	# The station token for the station app; the admin token for the
+	# service account (and root) only.
+	if [ -e "$root/var/lib/packline/ui-token" ]; then
+		chown packline:packline-users "$root/var/lib/packline/ui-token"
+		chmod 0640 "$root/var/lib/packline/ui-token"
+	fi
+	if [ -e "$root/var/lib/packline/admin-token" ]; then
+		chown packline:packline "$root/var/lib/packline/admin-token"
+		chmod 0600 "$root/var/lib/packline/admin-token"
+	fi
 
-	if command -v udevadm >/dev/null && [ -d /run/udev ]; then
+	if command -v udevadm >/dev/null && [ -d "$root/run/udev" ]; then
 		udevadm control --reload-rules || true
 		udevadm trigger --subsystem-match=tty --subsystem-match=hidraw --subsystem-match=usbmisc || true
 	fi
 
-	if [ -d /run/systemd/system ]; then
+	if [ -d "$root/run/systemd/system" ]; then
 		systemctl daemon-reload
 		if [ -z "$2" ]; then
 			systemctl enable packline-agent.service
@@ -136,7 +165,9 @@ Packline is installed. Next:
      URIs (packline-agent devices lists attached devices), and the boxes.
   2. Check it:            sudo packline-agent check --config /etc/packline/agent.toml --devices
   3. Restart the agent:   sudo systemctl restart packline-agent
-  4. Let each packer's login open the station:  sudo adduser <packer> packline
+  4. Let each packer's login open the station:  sudo adduser <packer> packline-users
+     (packline-users reads the station token only; never add people to the
+     group packline, which reads the TikTok app secret)
 MSG
 	fi
 fi
@@ -203,22 +234,31 @@ exit 0
 `
 }
 
-// Postrm returns DEBIAN/postrm: purge removes the config and the data
-// (store, backups, labels, logs); remove keeps them.
+// Postrm returns DEBIAN/postrm: purge removes the config, the data (store,
+// backups, labels, logs, tokens) and the group packline-users; remove keeps
+// them. The service account stays, as Debian keeps system accounts.
 func Postrm() string {
 	return `#!/bin/sh
 set -e
+root=${DPKG_ROOT:-}
 case "$1" in
 purge)
-	rm -rf /var/lib/packline /etc/packline
+	rm -rf "$root/var/lib/packline" "$root/etc/packline"
+	if getent group packline-users >/dev/null; then
+		if command -v delgroup >/dev/null; then
+			delgroup --quiet --system packline-users || true
+		else
+			groupdel packline-users || true
+		fi
+	fi
 	;;
 esac
 case "$1" in
 remove|purge)
-	if [ -d /run/systemd/system ]; then
+	if [ -d "$root/run/systemd/system" ]; then
 		systemctl daemon-reload || true
 	fi
-	if command -v udevadm >/dev/null && [ -d /run/udev ]; then
+	if command -v udevadm >/dev/null && [ -d "$root/run/udev" ]; then
 		udevadm control --reload-rules || true
 	fi
 	;;

@@ -23,8 +23,20 @@ const (
 	LinuxConfigDir  = "/etc/packline"
 	LinuxConfig     = "/etc/packline/agent.toml"
 	LinuxDataDir    = "/var/lib/packline"
+	// LinuxUIToken is the station token the agent's init creates; the
+	// station app reads it.
+	LinuxUIToken = LinuxDataDir + "/ui-token"
+	// LinuxAdminToken guards backups through the running agent.
+	LinuxAdminToken = LinuxDataDir + "/admin-token"
 	// ServiceUser is the system account the agent runs as.
 	ServiceUser = "packline"
+	// ServiceGroup is the service account's own group. It may read the
+	// config (the TikTok app secret) and the USB HID scales; no person is a
+	// member.
+	ServiceGroup = ServiceUser
+	// StationGroup is the group of the people who run the station app: it
+	// may read the station token and nothing else of the agent's.
+	StationGroup = "packline-users"
 )
 
 // unit is the systemd unit; exec and args are substituted by SystemdUnit
@@ -52,10 +64,13 @@ RestartPreventExitStatus=3
 TimeoutStopSec=20
 KillMode=mixed
 UMask=0027
+# 0751: the station app (group packline-users) opens the ui-token and
+# the station file by name; the directories cannot be listed and every other
+# file in them is closed to it.
 StateDirectory=packline
-StateDirectoryMode=0750
+StateDirectoryMode=0751
 ConfigurationDirectory=packline
-ConfigurationDirectoryMode=0750
+ConfigurationDirectoryMode=0751
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes
@@ -110,10 +125,12 @@ func UdevRules() string {
 SUBSYSTEM=="tty", KERNEL=="ttyUSB[0-9]*", GROUP="dialout", MODE="0660"
 SUBSYSTEM=="tty", KERNEL=="ttyACM[0-9]*", GROUP="dialout", MODE="0660"
 
-# USB HID POS scales (usage page 0x8D), read through /dev/hidraw*: group packline.
+# USB HID POS scales (usage page 0x8D), read through /dev/hidraw*: group
+# packline, the service account's own group (no person is a member; packers
+# are in packline-users and reach the scales through the agent).
 `)
 	for _, s := range KnownScales() {
-		fmt.Fprintf(&b, "SUBSYSTEM==\"hidraw\", ATTRS{idVendor}==\"%s\", ATTRS{idProduct}==\"%s\", GROUP=\"%s\", MODE=\"0660\"  # %s\n", s.Vendor, s.Product, ServiceUser, s.Name)
+		fmt.Fprintf(&b, "SUBSYSTEM==\"hidraw\", ATTRS{idVendor}==\"%s\", ATTRS{idProduct}==\"%s\", GROUP=\"%s\", MODE=\"0660\"  # %s\n", s.Vendor, s.Product, ServiceGroup, s.Name)
 	}
 	b.WriteString(`
 # USB label printers (usblp, /dev/usb/lp*): group lp.

@@ -30,7 +30,7 @@ func TestSystemdUnit(t *testing.T) {
 		"ExecStart=/usr/bin/packline-agent run --config /etc/packline/agent.toml",
 		"Restart=on-failure", "RestartSec=5", "RestartPreventExitStatus=3",
 		"User=packline", "Group=packline", "SupplementaryGroups=dialout plugdev lp",
-		"StateDirectory=packline", "StateDirectoryMode=0750", "ConfigurationDirectory=packline",
+		"StateDirectory=packline", "StateDirectoryMode=0751", "ConfigurationDirectory=packline", "ConfigurationDirectoryMode=0751",
 		"NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
 		"ReadWritePaths=/var/lib/packline", "After=network-online.target", "Wants=network-online.target",
 		"WantedBy=multi-user.target")
@@ -133,8 +133,8 @@ func TestLayout(t *testing.T) {
 		LinuxDesktop:    {0o644, "root", "root", Program, false},
 		LinuxAutostart:  {0o644, "root", "root", Program, true},
 		LinuxConfig:     {0o640, "root", "packline", Config, true},
-		LinuxConfigDir:  {0o750, "root", "packline", ConfigDir, false},
-		LinuxDataDir:    {0o750, "packline", "packline", DataDir, false},
+		LinuxConfigDir:  {0o751, "root", "packline", ConfigDir, false},
+		LinuxDataDir:    {0o751, "packline", "packline", DataDir, false},
 	}
 	got := map[string]File{}
 	for _, f := range lin {
@@ -322,12 +322,12 @@ func TestBuildDebTree(t *testing.T) {
 		}
 	}
 	post := readFile(t, filepath.Join(root, "DEBIAN", "postinst"))
-	for _, want := range []string{"adduser --system --ingroup packline", `for g in dialout plugdev lp`, "systemctl enable packline-agent.service", "systemctl try-restart packline-agent.service", "packline-agent init --config /etc/packline/agent.toml"} {
+	for _, want := range []string{"adduser --system --ingroup packline", `for g in dialout plugdev lp`, "systemctl enable packline-agent.service", "systemctl try-restart packline-agent.service", `packline-agent" init --config "$root/etc/packline/agent.toml"`} {
 		if !strings.Contains(post, want) {
 			t.Errorf("postinst lacks %q", want)
 		}
 	}
-	if rm := readFile(t, filepath.Join(root, "DEBIAN", "postrm")); !strings.Contains(rm, "purge)\n\trm -rf /var/lib/packline /etc/packline") || strings.Count(rm, "rm -rf") != 1 {
+	if rm := readFile(t, filepath.Join(root, "DEBIAN", "postrm")); !strings.Contains(rm, "purge)\n\trm -rf \"$root/var/lib/packline\" \"$root/etc/packline\"") || strings.Count(rm, "rm -rf") != 1 {
 		t.Error("postrm must remove the data on purge only")
 	}
 }
@@ -447,4 +447,192 @@ exit 0
 			t.Errorf("%s: mentions the pre-migration backup: %s", tc.name, out)
 		}
 	}
+}
+
+// fakeRoot is a throw-away root for the maintainer scripts: the stand-in
+// commands of testdata/fakeroot first on PATH, an account database holding
+// the groups Debian has, and a stand-in agent whose init writes the config
+// when absent and creates the tokens.
+type fakeRoot struct {
+	t    *testing.T
+	dir  string
+	path string
+}
+
+func newFakeRoot(t *testing.T) *fakeRoot {
+	t.Helper()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	stubs, err := filepath.Abs(filepath.Join("testdata", "fakeroot", "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &fakeRoot{t: t, dir: t.TempDir(), path: stubs + string(os.PathListSeparator) + os.Getenv("PATH")}
+	os.MkdirAll(filepath.Join(r.dir, "etc"), 0o755)
+	os.WriteFile(filepath.Join(r.dir, "etc", "group"), []byte("root:x:0:\ndialout:x:20:\nlp:x:7:\nplugdev:x:46:\n"), 0o644)
+	os.WriteFile(filepath.Join(r.dir, "etc", "passwd"), []byte("root:x:0:root\n"), 0o644)
+	os.MkdirAll(filepath.Join(r.dir, "usr", "bin"), 0o755)
+	writeBin(t, filepath.Join(r.dir, "usr", "bin"), "packline-agent", `#!/bin/sh
+echo "packline-agent $*" >>"$DPKG_ROOT/.calls"
+[ "$1" = init ] || exit 0
+cfg=$3
+if [ ! -e "$cfg" ]; then echo "data_dir = '$DPKG_ROOT/var/lib/packline'" >"$cfg"; chmod 0640 "$cfg"; fi
+d=$DPKG_ROOT/var/lib/packline
+mkdir -p "$d"
+[ -e "$d/ui-token" ] || { echo station >"$d/ui-token"; chmod 0640 "$d/ui-token"; }
+[ -e "$d/admin-token" ] || { echo admin >"$d/admin-token"; chmod 0600 "$d/admin-token"; }
+`)
+	return r
+}
+
+// run runs a maintainer script with its arguments and fails the test on a
+// non-zero exit.
+func (r *fakeRoot) run(script string, args ...string) string {
+	r.t.Helper()
+	p := filepath.Join(r.t.TempDir(), "script")
+	writeBin(r.t, filepath.Dir(p), "script", script)
+	cmd := exec.Command(p, args...)
+	cmd.Env = []string{"PATH=" + r.path, "DPKG_ROOT=" + r.dir, "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// owner is the owner the scripts last gave the layout path p.
+func (r *fakeRoot) owner(p string) string {
+	var got string
+	for _, l := range strings.Split(readFile(r.t, filepath.Join(r.dir, ".owners")), "\n") {
+		if path, o, ok := strings.Cut(l, " "); ok && path == r.dir+p {
+			got = o
+		}
+	}
+	if got == "" {
+		return "root:root"
+	}
+	return got
+}
+
+// group returns the members of the fake root's group g, and whether it
+// exists.
+func (r *fakeRoot) group(g string) (string, bool) {
+	for _, l := range strings.Split(readFile(r.t, filepath.Join(r.dir, "etc", "group")), "\n") {
+		if f := strings.Split(l, ":"); len(f) == 4 && f[0] == g {
+			return f[3], true
+		}
+	}
+	return "", false
+}
+
+// TestPostinstPermissions runs postinst in a throw-away root: the config,
+// with the TikTok app secret, is for root and the service account only; the
+// station app's group packline-users may open the station token and nothing
+// else; the admin token is the service account's; no person is told to
+// join the group packline, and one who had joined it moves to
+// packline-users on upgrade.
+func TestPostinstPermissions(t *testing.T) {
+	r := newFakeRoot(t)
+	os.MkdirAll(filepath.Join(r.dir, "etc", "packline"), 0o755)
+	os.WriteFile(filepath.Join(r.dir, "etc", "packline", "agent.toml"), []byte(DefaultConfig("linux", "")), 0o644)
+	out := r.run(Postinst(), "configure", "")
+
+	for _, tc := range []struct {
+		path, owner string
+		mode        fs.FileMode
+	}{
+		{LinuxConfigDir, "root:packline", 0o751},
+		{LinuxConfig, "root:packline", 0o640},
+		{LinuxDataDir, "packline:packline", 0o751},
+		{LinuxUIToken, "packline:packline-users", 0o640},
+		{LinuxAdminToken, "packline:packline", 0o600},
+	} {
+		if got := r.owner(tc.path); got != tc.owner {
+			t.Errorf("%s: owner %s, want %s", tc.path, got, tc.owner)
+		}
+		if got := mode(t, filepath.Join(r.dir, tc.path)); got != tc.mode {
+			t.Errorf("%s: mode %o, want %o", tc.path, got, tc.mode)
+		}
+	}
+	for g, want := range map[string]string{"packline": "", "packline-users": "", "dialout": "packline", "plugdev": "packline", "lp": "packline"} {
+		if m, ok := r.group(g); !ok || m != want {
+			t.Errorf("group %s: exists %v, members %q; want members %q", g, ok, m, want)
+		}
+	}
+	if p := readFile(t, filepath.Join(r.dir, "etc", "passwd")); !strings.Contains(p, "\npackline:x:") || !strings.HasSuffix(strings.TrimSpace(p), ":packline") {
+		t.Errorf("no service account packline in the group packline:\n%s", p)
+	}
+	calls := readFile(t, filepath.Join(r.dir, ".calls"))
+	if !strings.Contains(calls, "runuser -u packline -- "+r.dir+"/usr/bin/packline-agent init --config "+r.dir+"/etc/packline/agent.toml") {
+		t.Errorf("the tokens are not made as the service account:\n%s", calls)
+	}
+	if !strings.Contains(out, "sudo adduser <packer> packline-users") || strings.Contains(out, "adduser <packer> packline\n") {
+		t.Errorf("postinst does not tell to add packers to packline-users:\n%s", out)
+	}
+
+	// An earlier version told packers to join packline.
+	var g []string
+	for _, l := range strings.Split(strings.TrimSpace(readFile(t, filepath.Join(r.dir, "etc", "group"))), "\n") {
+		if strings.HasPrefix(l, "packline:") {
+			l += "alice,bob"
+		}
+		g = append(g, l)
+	}
+	g = append(g, "alice:x:2000:")
+	os.WriteFile(filepath.Join(r.dir, "etc", "group"), []byte(strings.Join(g, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(r.dir, "etc", "passwd"), []byte(readFile(t, filepath.Join(r.dir, "etc", "passwd"))+"alice:x:2000:alice\n"), 0o644)
+	if m, _ := r.group("packline"); m != "alice,bob" {
+		t.Fatalf("setting up the old members: packline has %q", m)
+	}
+	out = r.run(Postinst(), "configure", "1.0.0")
+	if m, _ := r.group("packline"); m != "" {
+		t.Errorf("after the upgrade the group packline still has %q", m)
+	}
+	if m, _ := r.group("packline-users"); m != "alice" {
+		t.Errorf("after the upgrade packline-users has %q, want alice", m)
+	}
+	if !strings.Contains(out, "moved alice from group packline to packline-users") {
+		t.Errorf("the upgrade does not say who moved:\n%s", out)
+	}
+	if strings.Contains(out, "Packline is installed") {
+		t.Error("the upgrade prints the first-install steps")
+	}
+
+	// A token the agent made again (group packline) is given back to the
+	// station app at the next configure.
+	os.Remove(filepath.Join(r.dir, LinuxUIToken))
+	r.run(Postinst(), "configure", "1.0.0")
+	if got := r.owner(LinuxUIToken); got != "packline:packline-users" {
+		t.Errorf("a new ui-token is owned by %s", got)
+	}
+}
+
+// TestPostrmPurge: remove keeps the config, the data and the groups; purge
+// removes the config, the data and the group packline-users.
+func TestPostrmPurge(t *testing.T) {
+	r := newFakeRoot(t)
+	r.run(Postinst(), "configure", "")
+	r.run(Postrm(), "remove")
+	for _, p := range []string{LinuxConfig, LinuxUIToken} {
+		if _, err := os.Stat(filepath.Join(r.dir, p)); err != nil {
+			t.Errorf("remove lost %s: %v", p, err)
+		}
+	}
+	if _, ok := r.group(StationGroup); !ok {
+		t.Error("remove deleted the group packline-users")
+	}
+	r.run(Postrm(), "purge")
+	for _, p := range []string{LinuxConfigDir, LinuxDataDir} {
+		if _, err := os.Stat(filepath.Join(r.dir, p)); err == nil {
+			t.Errorf("purge left %s", p)
+		}
+	}
+	if _, ok := r.group(StationGroup); ok {
+		t.Error("purge left the group packline-users")
+	}
+	if _, ok := r.group(ServiceGroup); !ok {
+		t.Error("purge removed the service account's group")
+	}
+	r.run(Postrm(), "purge")
 }

@@ -80,9 +80,12 @@ func Layout(goos string) ([]File, error) {
 			{Path: LinuxDesktop, Kind: Program, Mode: 0o644, Owner: "root", Group: "root", Content: DesktopEntry()},
 			{Path: LinuxIcon, Kind: Program, Mode: 0o644, Owner: "root", Group: "root", Content: Icon()},
 			{Path: LinuxAutostart, Kind: Program, Mode: 0o644, Owner: "root", Group: "root", Content: AutostartEntry(), Conffile: true},
-			{Path: LinuxConfigDir, Kind: ConfigDir, Mode: 0o750, Owner: "root", Group: ServiceUser},
-			{Path: LinuxConfig, Kind: Config, Mode: 0o640, Owner: "root", Group: ServiceUser, Content: DefaultConfig("linux", LinuxDataDir), Conffile: true},
-			{Path: LinuxDataDir, Kind: DataDir, Mode: 0o750, Owner: ServiceUser, Group: ServiceUser},
+			// The directories are 0751 so that the station app opens the
+			// station file and the ui-token by name; the config, with the
+			// TikTok app secret, is for root and the service account only.
+			{Path: LinuxConfigDir, Kind: ConfigDir, Mode: 0o751, Owner: "root", Group: ServiceGroup},
+			{Path: LinuxConfig, Kind: Config, Mode: 0o640, Owner: "root", Group: ServiceGroup, Content: DefaultConfig("linux", LinuxDataDir), Conffile: true},
+			{Path: LinuxDataDir, Kind: DataDir, Mode: 0o751, Owner: ServiceUser, Group: ServiceGroup},
 		}, nil
 	case "windows":
 		return []File{

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -359,10 +361,25 @@ func TestWxs(t *testing.T) {
 		`<MajorUpgrade`, `UpgradeCode="` + MSIUpgradeCode + `"`, `<Shortcut Id="StationShortcut"`, `Arguments="--fullscreen"`,
 		`ExeCommand="init --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;"`,
 		`EventLog\Application\packline-agent`,
+		`<Property Id="PURGE" Value="0"/>`,
+		`ExeCommand="/d /c rmdir /s /q &quot;[CommonAppDataFolder]Packline&quot;"`,
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("wxs lacks %s", want)
 		}
+	}
+	// A failed init fails the installation; init itself keeps an existing
+	// config, so upgrades pass.
+	if !regexp.MustCompile(`<CustomAction Id="InitConfig" [^>]*Return="check"`).MatchString(src) {
+		t.Error("the InitConfig action does not check init's exit status")
+	}
+	// The data goes only on an uninstall asked to purge, never on upgrade,
+	// and after the service has stopped.
+	purge := regexp.MustCompile(`<Custom Action="PurgeData" Sequence="(\d+)">([^<]*)</Custom>`).FindStringSubmatch(src)
+	if purge == nil || purge[2] != `REMOVE~="ALL" AND PURGE="1" AND NOT UPGRADINGPRODUCTCODE` {
+		t.Errorf("purge action: %q", purge)
+	} else if n, _ := strconv.Atoi(purge[1]); n <= 2000 || n >= 6600 {
+		t.Errorf("purge runs at %d, not between DeleteServices (2000) and InstallFinalize (6600)", n)
 	}
 	agentOnly, _ := MSI{Version: "1.2.3", AgentExe: "packline-agent.exe"}.Wxs()
 	if strings.Contains(agentOnly, "Shortcut") || strings.Contains(agentOnly, "packline-station") {
@@ -486,6 +503,17 @@ mkdir -p "$d"
 	return r
 }
 
+// script returns the maintainer script name: the generated one, or the one
+// in $PACKLINE_DEB_SCRIPTS, where verify-packages.sh extracts a built
+// package's.
+func script(t *testing.T, name, generated string) string {
+	t.Helper()
+	if dir := os.Getenv("PACKLINE_DEB_SCRIPTS"); dir != "" {
+		return readFile(t, filepath.Join(dir, name))
+	}
+	return generated
+}
+
 // run runs a maintainer script with its arguments and fails the test on a
 // non-zero exit.
 func (r *fakeRoot) run(script string, args ...string) string {
@@ -533,10 +561,11 @@ func (r *fakeRoot) group(g string) (string, bool) {
 // join the group packline, and one who had joined it moves to
 // packline-users on upgrade.
 func TestPostinstPermissions(t *testing.T) {
+	postinst := script(t, "postinst", Postinst())
 	r := newFakeRoot(t)
 	os.MkdirAll(filepath.Join(r.dir, "etc", "packline"), 0o755)
 	os.WriteFile(filepath.Join(r.dir, "etc", "packline", "agent.toml"), []byte(DefaultConfig("linux", "")), 0o644)
-	out := r.run(Postinst(), "configure", "")
+	out := r.run(postinst, "configure", "")
 
 	for _, tc := range []struct {
 		path, owner string
@@ -585,7 +614,7 @@ func TestPostinstPermissions(t *testing.T) {
 	if m, _ := r.group("packline"); m != "alice,bob" {
 		t.Fatalf("setting up the old members: packline has %q", m)
 	}
-	out = r.run(Postinst(), "configure", "1.0.0")
+	out = r.run(postinst, "configure", "1.0.0")
 	if m, _ := r.group("packline"); m != "" {
 		t.Errorf("after the upgrade the group packline still has %q", m)
 	}
@@ -602,7 +631,7 @@ func TestPostinstPermissions(t *testing.T) {
 	// A token the agent made again (group packline) is given back to the
 	// station app at the next configure.
 	os.Remove(filepath.Join(r.dir, LinuxUIToken))
-	r.run(Postinst(), "configure", "1.0.0")
+	r.run(postinst, "configure", "1.0.0")
 	if got := r.owner(LinuxUIToken); got != "packline:packline-users" {
 		t.Errorf("a new ui-token is owned by %s", got)
 	}
@@ -611,9 +640,10 @@ func TestPostinstPermissions(t *testing.T) {
 // TestPostrmPurge: remove keeps the config, the data and the groups; purge
 // removes the config, the data and the group packline-users.
 func TestPostrmPurge(t *testing.T) {
+	postinst, postrm := script(t, "postinst", Postinst()), script(t, "postrm", Postrm())
 	r := newFakeRoot(t)
-	r.run(Postinst(), "configure", "")
-	r.run(Postrm(), "remove")
+	r.run(postinst, "configure", "")
+	r.run(postrm, "remove")
 	for _, p := range []string{LinuxConfig, LinuxUIToken} {
 		if _, err := os.Stat(filepath.Join(r.dir, p)); err != nil {
 			t.Errorf("remove lost %s: %v", p, err)
@@ -622,7 +652,7 @@ func TestPostrmPurge(t *testing.T) {
 	if _, ok := r.group(StationGroup); !ok {
 		t.Error("remove deleted the group packline-users")
 	}
-	r.run(Postrm(), "purge")
+	r.run(postrm, "purge")
 	for _, p := range []string{LinuxConfigDir, LinuxDataDir} {
 		if _, err := os.Stat(filepath.Join(r.dir, p)); err == nil {
 			t.Errorf("purge left %s", p)
@@ -634,5 +664,5 @@ func TestPostrmPurge(t *testing.T) {
 	if _, ok := r.group(ServiceGroup); !ok {
 		t.Error("purge removed the service account's group")
 	}
-	r.run(Postrm(), "purge")
+	r.run(postrm, "purge")
 }

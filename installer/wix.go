@@ -42,8 +42,15 @@ func MSIVersion(v string, build int) string {
 // with its event-log source, the station app with a Start-menu shortcut
 // (full screen, StationLaunchArgs), and
 // "packline-agent init" run at install, which writes the default config and
-// the data folder under ProgramData only when absent; uninstall keeps them.
+// the data folder under ProgramData only when absent; uninstall keeps them
+// unless PURGE=1 is given (msiexec /x packline.msi PURGE=1).
 // The source files are named relative to the directory wixl runs in.
+//
+// The service's recovery actions are not in the MSI: wixl (msitools 0.101)
+// rejects ServiceConfig, util:ServiceConfig and ServiceConfigFailureActions
+// under ServiceInstall. The agent sets them itself each time the service
+// control manager starts it (prepareRun in agent/svc), and clears them when
+// it stops for good.
 func (m MSI) Wxs() (string, error) {
 	if !msiVersion.MatchString(m.Version) {
 		return "", fmt.Errorf("msi version %q: use three numbers like 1.4.2", m.Version)
@@ -67,6 +74,8 @@ var wxsTemplate = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": 
     <MajorUpgrade DowngradeErrorMessage="A newer version of Packline is already installed."/>
     <Media Id="1" Cabinet="packline.cab" EmbedCab="yes"/>
     <Property Id="ARPURLINFOABOUT" Value="https://github.com/packline/packline"/>
+    <!-- PURGE=1 on uninstall also removes the config and the data. -->
+    <Property Id="PURGE" Value="0"/>
 
     <Directory Id="TARGETDIR" Name="SourceDir">
       <Directory Id="ProgramFiles64Folder">
@@ -106,10 +115,20 @@ var wxsTemplate = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": 
 
     <!-- The site's config and the data folder belong to the site, not to
          the package: init writes the default config only when there is
-         none and creates the data folder and the station token, so
-         upgrades and uninstall leave them as they are. -->
-    <CustomAction Id="InitConfig" FileKey="AgentExe" ExeCommand="init --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
+         none and creates the data folder and the tokens when absent, so
+         it succeeds again on upgrade and repair. It fails on a config the
+         new agent cannot load, and then the installation is rolled back
+         and the installed version stays. -->
+    <CustomAction Id="InitConfig" FileKey="AgentExe" ExeCommand="init --config &quot;[CommonAppDataFolder]Packline\agent.toml&quot;" Execute="deferred" Impersonate="no" Return="check"/>
+    <!-- Purge: after the service has stopped (StopServices), the whole
+         data folder. wixl has no util:RemoveFolderEx, so cmd.exe removes
+         it; a file held open leaves it behind without failing the
+         uninstall. Never during an upgrade. -->
+    <CustomAction Id="SetPurgeCmd" Property="PURGECMD" Value="[System64Folder]cmd.exe"/>
+    <CustomAction Id="PurgeData" Property="PURGECMD" ExeCommand="/d /c rmdir /s /q &quot;[CommonAppDataFolder]Packline&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
     <InstallExecuteSequence>
+      <Custom Action="SetPurgeCmd" Sequence="3540">REMOVE~="ALL" AND PURGE="1" AND NOT UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="PurgeData" Sequence="3550">REMOVE~="ALL" AND PURGE="1" AND NOT UPGRADINGPRODUCTCODE</Custom>
       <Custom Action="InitConfig" Sequence="5850">NOT REMOVE~="ALL"</Custom>
     </InstallExecuteSequence>
 

@@ -8,7 +8,7 @@ BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all deps build agent station demo demo-headless test race vet fuzz bench screenshots packages clean
+.PHONY: all deps build agent station demo demo-headless test race vet fuzz bench screenshots packages verify-packages clean
 
 all: build
 
@@ -60,8 +60,14 @@ bench:
 screenshots: deps
 	$(GO) run ./cmd/packline-station --screenshots docs-screens
 
+# packages builds dist/packline_<version>_amd64.deb and dist/packline.msi,
+# installing wixl, msitools and mingw-w64 first; verify-packages checks them
+# (Wine runs the Windows agent).
 packages:
 	installer/scripts/build-packages.sh
+
+verify-packages: packages
+	installer/scripts/verify-packages.sh
 
 clean:
 	rm -rf $(BIN) dist

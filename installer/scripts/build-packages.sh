@@ -3,13 +3,21 @@
 #   dist/packline_<version>_amd64.deb   agent + station for Debian/Ubuntu (systemd, udev)
 #   dist/packline.msi                   agent service + station for Windows (x64)
 # The .deb tree and the MSI source come from the Go code in installer/.
+# What the build needs beyond deps.sh (dpkg-dev, wixl and msitools,
+# mingw-w64 for the Windows station app) is installed through deps.sh.
 #
 # Environment:
-#   PACKLINE_SKIP_STATION_WIN=1  build the MSI without the station app
+#   PACKLINE_SKIP_STATION_WIN=1  build the MSI without the station app (and
+#                                without installing mingw-w64)
+#   PACKLINE_DEPS_EXTRA          more Debian packages for deps.sh
 #   VERSION                      version (default: git describe)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/usr/local/go/bin:$PATH
+
+need=(dpkg-dev wixl msitools)
+if [ "${PACKLINE_SKIP_STATION_WIN:-}" != 1 ]; then need+=(gcc-mingw-w64-x86-64); fi
+PACKLINE_DEPS_EXTRA="${need[*]} ${PACKLINE_DEPS_EXTRA:-}" installer/scripts/deps.sh
 
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 BUILD=$(git rev-list --count HEAD 2>/dev/null || echo 0)
@@ -25,7 +33,6 @@ step "linux/amd64 agent (CGO_ENABLED=0)"
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$LDFLAGS" -o "$work/linux/packline-agent" ./cmd/packline-agent
 
 step "linux/amd64 station (cgo)"
-installer/scripts/deps.sh
 CGO_ENABLED=1 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$LDFLAGS" -o "$work/linux/packline-station" ./cmd/packline-station
 
 step "debian package"
@@ -46,7 +53,9 @@ station_flag=()
 if [ "${PACKLINE_SKIP_STATION_WIN:-}" = 1 ]; then
 	echo "skipping the Windows station app (PACKLINE_SKIP_STATION_WIN=1): the MSI holds the agent only"
 elif ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-	echo "skipping the Windows station app: x86_64-w64-mingw32-gcc is missing (apt-get install gcc-mingw-w64-x86-64); the MSI holds the agent only"
+	echo "build-packages: x86_64-w64-mingw32-gcc is missing, so the MSI would lack the station app." >&2
+	echo "build-packages: install it (apt-get install gcc-mingw-w64-x86-64), or build an agent-only MSI with PACKLINE_SKIP_STATION_WIN=1" >&2
+	exit 1
 else
 	step "windows/amd64 station (cgo, mingw-w64; the first build takes ~5 min)"
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
@@ -56,7 +65,7 @@ fi
 
 step "windows installer (wixl)"
 if ! command -v wixl >/dev/null; then
-	echo "wixl is missing: apt-get install wixl" >&2
+	echo "build-packages: wixl is missing: apt-get install wixl" >&2
 	exit 1
 fi
 go run ./installer/pkgtool wxs -out "$msi/packline.wxs" -agent packline-agent.exe "${station_flag[@]}" -version "$VERSION" -build "$BUILD"

@@ -9,10 +9,12 @@
 #   .msi  tables (msiinfo export): ServiceInstall, ServiceControl, File,
 #         Shortcut, CustomAction, Registry, Upgrade;
 #   .exe  the Windows agent under Wine: version, init and check.
-# Needs: dpkg-deb, msitools, wine (apt-get install -y msitools wine).
+# What it needs (msitools, Wine, mingw-w64 for Wine's missing DLL, file) is
+# installed through deps.sh; PACKLINE_DEPS_EXTRA adds more.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=/usr/local/go/bin:$PATH
+PACKLINE_DEPS_EXTRA="msitools wine wine64 gcc-mingw-w64-x86-64 file ${PACKLINE_DEPS_EXTRA:-}" installer/scripts/deps.sh
 dist=dist
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -50,7 +52,7 @@ while read -r mode owner path; do
 		pass "$path $mode (installed as $owner)"
 	fi
 done <"$work/want"
-if grep -q '\./var/lib/packline' "$work/list"; then fail "the package ships /var/lib/packline (postinst creates it)"; else pass "no data directory in the package (postinst creates /var/lib/packline 0750 packline:packline)"; fi
+if grep -q '\./var/lib/packline' "$work/list"; then fail "the package ships /var/lib/packline (postinst creates it)"; else pass "no data directory in the package (postinst creates /var/lib/packline 0751 packline:packline)"; fi
 
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
@@ -63,9 +65,13 @@ if diff <(printf '/etc/xdg/autostart/packline-station.desktop\n/etc/packline/age
 else
 	fail "conffiles: $(cat "$work/DEBIAN/conffiles")"
 fi
-grep -q 'adduser --system --ingroup packline' "$work/DEBIAN/postinst" && grep -q 'for g in dialout plugdev lp' "$work/DEBIAN/postinst" &&
-	pass "postinst creates the packline account and adds it to dialout, plugdev, lp" || fail "postinst account setup"
-grep -q '^purge)' "$work/DEBIAN/postrm" && pass "postrm removes the data on purge only" || fail "postrm purge"
+# The maintainer scripts as packaged, run in a throw-away root with
+# stand-ins for the account and service commands (installer_test.go).
+if PACKLINE_DEB_SCRIPTS="$work/DEBIAN" go test -count=1 -run '^(TestPostinstPermissions|TestPostrmPurge)$' ./installer >"$work/scripts" 2>&1; then
+	pass "packaged postinst and postrm in a throw-away root: config 0640 root:packline, ui-token 0640 packline:packline-users, admin-token 0600 packline:packline, packers moved to packline-users, purge removes the data and packline-users"
+else
+	fail "packaged maintainer scripts: $(cat "$work/scripts")"
+fi
 
 if "$root/usr/bin/packline-agent" version >"$work/v" 2>&1; then pass "agent runs: $(cat "$work/v")"; else fail "agent does not run: $(cat "$work/v")"; fi
 if file "$root/usr/bin/packline-agent" | grep -q 'statically linked'; then pass "agent is statically linked (CGO_ENABLED=0)"; else fail "agent is not static: $(file "$root/usr/bin/packline-agent")"; fi
@@ -118,7 +124,20 @@ else
 	else
 		skip "the MSI holds no station app (built without mingw-w64)"
 	fi
-	msiinfo export "$msi" CustomAction | grep -qF 'init --config "[CommonAppDataFolder]Packline\agent.toml"' && pass "CustomAction: packline-agent init (writes the config only when absent)" || fail "CustomAction init"
+	msiinfo export "$msi" CustomAction >"$work/ca"
+	init_type=$(awk -F'\t' '$1 == "InitConfig" { print $2 }' "$work/ca")
+	if grep -qF 'init --config "[CommonAppDataFolder]Packline\agent.toml"' "$work/ca" && [ -n "$init_type" ] && [ $((init_type & 64)) = 0 ]; then
+		pass "CustomAction: packline-agent init (writes the config only when absent; a failure fails the install, type $init_type)"
+	else
+		fail "CustomAction init (type ${init_type:-none}): $(grep InitConfig "$work/ca")"
+	fi
+	if grep -qF 'rmdir /s /q "[CommonAppDataFolder]Packline"' "$work/ca" &&
+		msiinfo export "$msi" InstallExecuteSequence | grep -qF 'PurgeData	REMOVE~="ALL" AND PURGE="1" AND NOT UPGRADINGPRODUCTCODE' &&
+		msiinfo export "$msi" Property | grep -q '^PURGE	0'; then
+		pass "PURGE: msiexec /x packline.msi PURGE=1 removes %ProgramData%\Packline; by default it is kept"
+	else
+		fail "PURGE custom action"
+	fi
 	msiinfo export "$msi" Registry | grep -q 'EventLog\\Application\\packline-agent' && pass "Registry: event log source packline-agent" || fail "event log source"
 	msiinfo export "$msi" Upgrade | grep -q 'WIX_UPGRADE_DETECTED' && pass "Upgrade: MajorUpgrade by UpgradeCode" || fail "MajorUpgrade"
 	msiinfo export "$msi" Property | grep -q '^ProductVersion' && pass "ProductVersion $(msiinfo export "$msi" Property | sed -n 's/^ProductVersion\t//p')" || fail "ProductVersion"

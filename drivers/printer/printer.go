@@ -271,7 +271,7 @@ func Open(uri deviceuri.URI, opt Options) (Printer, error) {
 	case "usb":
 		tr = &usbTransport{path: uri.Target, status: uri.Param("status", "") != "off", tm: tm}
 	case "winspool":
-		tr, err = newWinspool(uri.Target, uri.Param("datatype", "RAW"))
+		tr, err = newWinspool(uri.Target, uri.Param("datatype", ""))
 	case "cups":
 		tr = &cupsTransport{queue: uri.Target, tm: tm}
 	case "":

@@ -27,20 +27,13 @@ import (
 func testConfig(t *testing.T, sim *tiktoksim.Sim, scaleName string) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
-	info := sim.Info()
 	toml := fmt.Sprintf(`
 [agent]
 data_dir = %q
 [log]
 file = "-"
 [tiktok]
-app_key = %q
-app_secret = %q
-api_base = %q
-auth_base = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 poll_interval = "1h"
 [api]
 listen = "127.0.0.1:0"
@@ -58,7 +51,7 @@ tare_grams = 150
 id = "st1"
 scale = "sim://scale?protocol=nci&name=%s"
 printer = "sim://printer?dir=%s"
-`, filepath.ToSlash(dir), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher, sim.AuthCode(), info.WarehouseID,
+`, filepath.ToSlash(dir), sim.AgentConfig(),
 		scaleName, filepath.ToSlash(filepath.Join(dir, "labels")))
 	cfg, err := config.Parse([]byte(toml))
 	if err != nil {

@@ -107,20 +107,13 @@ func BenchmarkStableWeightToPrinter(b *testing.B) {
 func benchConfig(b *testing.B, sim *tiktoksim.Sim, scaleName, printerAddr string) *config.Config {
 	b.Helper()
 	dir := b.TempDir()
-	info := sim.Info()
 	toml := fmt.Sprintf(`
 [agent]
 data_dir = %q
 [log]
 file = "-"
 [tiktok]
-app_key = %q
-app_secret = %q
-api_base = %q
-auth_base = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 poll_interval = "1h"
 [api]
 listen = "127.0.0.1:0"
@@ -138,7 +131,7 @@ tare_grams = 150
 id = "st1"
 scale = "sim://scale?protocol=toledocont&name=%s&motion=150ms"
 printer = "zpl+tcp://%s"
-`, filepath.ToSlash(dir), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher, sim.AuthCode(), info.WarehouseID,
+`, filepath.ToSlash(dir), sim.AgentConfig(),
 		scaleName, printerAddr)
 	cfg, err := config.Parse([]byte(toml))
 	if err != nil {

@@ -126,7 +126,6 @@ func (d *Demo) Close() error {
 // Config is the demo's agent configuration: one station with a simulated
 // NCI scale and a simulated ZPL printer, three boxes.
 func Config(dir string, sim *tiktoksim.Sim, listen, scaleName string) string {
-	info := sim.Info()
 	slash := filepath.ToSlash
 	return fmt.Sprintf(`# Packline demo configuration: the agent against the TikTok Shop simulator.
 [agent]
@@ -138,13 +137,7 @@ file = %q
 level = "info"
 
 [tiktok]
-app_key = %q
-app_secret = %q
-api_base = %q
-auth_base = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 poll_interval = "15s"
 weight_unit = "POUND"
 
@@ -185,8 +178,7 @@ name = "Pack 1"
 scale = "sim://scale?protocol=nci&name=%s&motion=600ms"
 printer = "sim://printer?dir=%s"
 dpi = 203
-`, slash(dir), slash(filepath.Join(dir, "agent.log")), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher,
-		sim.AuthCode(), info.WarehouseID, listen, Station, scaleName, slash(filepath.Join(dir, "labels")))
+`, slash(dir), slash(filepath.Join(dir, "agent.log")), sim.AgentConfig(), listen, Station, scaleName, slash(filepath.Join(dir, "labels")))
 }
 
 // Expected is the catalogue weight of an order's units plus the box tare.

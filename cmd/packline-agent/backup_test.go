@@ -152,7 +152,6 @@ func startBackupAgent(t *testing.T) (cfgPath string, cfg *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := sim.Info()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	backupSeed(t, filepath.Join(data, "packline.db"))
@@ -162,19 +161,13 @@ data_dir = %q
 [log]
 file = "-"
 [tiktok]
-app_key = %q
-app_secret = %q
-api_base = %q
-auth_base = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 poll_interval = "1h"
 [api]
 listen = %q
 [store]
 open_timeout = "200ms"
-`, filepath.ToSlash(data), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher, sim.AuthCode(), info.WarehouseID, ln.Addr().String())
+`, filepath.ToSlash(data), sim.AgentConfig(), ln.Addr().String())
 	if err := os.WriteFile(cfgPath, []byte(body), 0o640); err != nil {
 		t.Fatal(err)
 	}

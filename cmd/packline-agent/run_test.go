@@ -46,7 +46,6 @@ func simConfig(t *testing.T) (cfgPath, data string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	info := sim.Info()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
 	cfgPath = filepath.Join(dir, "agent.toml")
@@ -56,13 +55,7 @@ data_dir = %q
 file = "-"
 level = "warn"
 [tiktok]
-app_key = %q
-app_secret = %q
-api_base = %q
-auth_base = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 poll_interval = "1h"
 [api]
 listen = "127.0.0.1:0"
@@ -76,7 +69,7 @@ length = "12"
 width = "9"
 height = "4"
 tare_grams = 120
-`, filepath.ToSlash(data), info.AppKey, info.AppSecret, info.BaseURL, info.BaseURL, info.ShopCipher, sim.AuthCode(), info.WarehouseID,
+`, filepath.ToSlash(data), sim.AgentConfig(),
 		"run-"+t.Name(), filepath.ToSlash(filepath.Join(dir, "labels")))
 	if err := os.WriteFile(cfgPath, []byte(body), 0o640); err != nil {
 		t.Fatal(err)

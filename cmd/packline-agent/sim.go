@@ -63,7 +63,6 @@ func init() {
 			}
 			info := sim.Info()
 			tok := sim.IssueToken()
-			code := sim.AuthCode()
 			fmt.Fprintf(c.stdout, `TikTok Shop simulator on %s (seed %d, %d orders)
 
   base URL       %s   (Open API and /api/v2/token/...)
@@ -72,7 +71,7 @@ func init() {
   shop cipher    %s
   shop id        %s
   warehouse id   %s
-  auth code      %s   (single use, 30 min)
+  auth code      in the configuration below (single use, 30 min)
   access token   %s   (expires %s)
   refresh token  %s
   control        %s/_sim/info, /_sim/catalog, /_sim/orders, /_sim/faults, ...
@@ -80,18 +79,11 @@ func init() {
 Agent configuration:
 
 [tiktok]
-api_base = %q
-auth_base = %q
-app_key = %q
-app_secret = %q
-shop_cipher = %q
-auth_code = %q
-warehouse_ids = [%q]
+%s
 
 Press Ctrl-C to stop.
 `, base, seed, orders, base, info.AppKey, info.AppSecret, info.ShopCipher, info.ShopID, info.WarehouseID,
-				code, tok.AccessToken, tok.AccessTokenExpireAt.Format(time.RFC3339), tok.RefreshToken, base,
-				base, base, info.AppKey, info.AppSecret, info.ShopCipher, code, info.WarehouseID)
+				tok.AccessToken, tok.AccessTokenExpireAt.Format(time.RFC3339), tok.RefreshToken, base, sim.AgentConfig())
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

@@ -238,6 +238,15 @@ func (s *Sim) Info() Info {
 	return Info{BaseURL: s.BaseURL(), AppKey: s.opts.AppKey, AppSecret: s.opts.AppSecret, ShopCipher: s.opts.ShopCipher, ShopID: s.opts.ShopID, WarehouseID: s.opts.WarehouseID, Now: s.Now()}
 }
 
+// AgentConfig returns the keys of an agent's [tiktok] section that point it
+// at this simulator (base URLs, credentials, a fresh single-use auth code
+// and the warehouse), one per line, for a configuration file to embed.
+func (s *Sim) AgentConfig() string {
+	info := s.Info()
+	return fmt.Sprintf("api_base = %q\nauth_base = %q\napp_key = %q\napp_secret = %q\nshop_cipher = %q\nauth_code = %q\nwarehouse_ids = [%q]",
+		info.BaseURL, info.BaseURL, info.AppKey, info.AppSecret, info.ShopCipher, s.AuthCode(), info.WarehouseID)
+}
+
 // serveControl is the JSON control API under /_sim/.
 //
 //	GET    /_sim/info                       credentials, base URL, sim time

@@ -30,6 +30,7 @@ import (
 	"github.com/packline/packline/drivers/label"
 	"github.com/packline/packline/drivers/printer"
 	"github.com/packline/packline/drivers/scale"
+	"github.com/packline/packline/installer"
 	// Every scale protocol and the simulator, so device URIs resolve.
 	_ "github.com/packline/packline/drivers/scale/all"
 	"github.com/packline/packline/store"
@@ -248,6 +249,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Option
 		return nil, fmt.Errorf("local api: %w", err)
 	}
 	pub.to.Store(ptr[engine.Publisher](api))
+	if err := installer.SecureDataDir(cfg.Agent.DataDir, cfg.API.TokenFile); err != nil {
+		log.Warn("the data directory may be readable by every user", "err", err)
+	}
 	ln := opt.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {

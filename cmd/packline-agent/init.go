@@ -111,6 +111,12 @@ func runInit(c *cli, a initArgs) error {
 	} else if err != nil {
 		return fmt.Errorf("checking the admin token: %w", err)
 	}
+	// On Windows the data directory holds the configuration too; keep it
+	// (and the tokens, the store and the logs) from the station users, who
+	// may read only their token and the station file.
+	if err := installer.SecureDataDir(dd, cfg.API.TokenFile, filepath.Join(filepath.Dir(a.config), "station")); err != nil {
+		fmt.Fprintf(c.stdout, "warning: %v\n", err)
+	}
 	if todo := toFill(cfg); len(todo) > 0 {
 		fmt.Fprintf(c.stdout, "\nfill in %s:\n", a.config)
 		for _, t := range todo {

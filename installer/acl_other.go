@@ -1,0 +1,5 @@
+//go:build !windows
+
+package installer
+
+func secureDataDir(string, []string) error { return nil }

@@ -91,8 +91,8 @@ func runInit(c *cli, a initArgs) error {
 	if err := os.MkdirAll(dd, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w (run as root / an administrator, or as the service account)", err)
 	}
-	if fi, err := os.Stat(dd); err == nil && fi.Mode().Perm()&0o007 != 0 && a.goos != "windows" {
-		fmt.Fprintf(c.stdout, "warning: the data directory %s is open to all users (mode %o): chmod 0750 %s\n", dd, fi.Mode().Perm(), dd)
+	if fi, err := os.Stat(dd); err == nil && fi.Mode().Perm()&0o006 != 0 && a.goos != "windows" {
+		fmt.Fprintf(c.stdout, "warning: the data directory %s can be read or written by every user (mode %o): chmod 0751 %s\n", dd, fi.Mode().Perm(), dd)
 	}
 	fmt.Fprintf(c.stdout, "data directory %s is ready\n", dd)
 	if _, err := os.Stat(cfg.API.TokenFile); errors.Is(err, fs.ErrNotExist) {

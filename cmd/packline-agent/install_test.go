@@ -259,3 +259,26 @@ func TestLinuxInstallProblems(t *testing.T) {
 		t.Errorf("package-installed unit: %q", p)
 	}
 }
+
+func TestInitWarnsOnAnOpenDataDirectory(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o750, false}, {0o751, false}, {0o755, true}, {0o777, true}} {
+		dir := t.TempDir()
+		data := filepath.Join(dir, "data")
+		if err := os.Mkdir(data, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(data, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		code, out, e := agentCLI("init", "--config", filepath.Join(dir, "agent.toml"), "--data-dir", data)
+		if code != 0 {
+			t.Fatalf("mode %o: init: code %d: %s", tc.mode, code, e)
+		}
+		if got := strings.Contains(out, "can be read or written by every user"); got != tc.warn {
+			t.Errorf("mode %o: warned %v, want %v:\n%s", tc.mode, got, tc.warn, out)
+		}
+	}
+}

@@ -45,6 +45,9 @@ type conn struct {
 	closeCode int
 	closeText string
 	drain     bool
+	// final, when set, is written after the drained frames, just before
+	// the close frame, even when the send queue is full.
+	final []byte
 }
 
 func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
@@ -73,6 +76,9 @@ func (c *conn) run() {
 		s.mu.Lock()
 		delete(s.clients, c)
 		station := c.station
+		if s.holders[station] == c {
+			delete(s.holders, station)
+		}
 		s.mu.Unlock()
 		s.metrics.clients.Dec()
 		s.log.Info("station disconnected", "remote", c.remote, "station", station, "reason", c.closeText)
@@ -91,8 +97,14 @@ func (c *conn) run() {
 // close ends the connection with a close frame. With drain the frames
 // already queued go out first.
 func (c *conn) close(code int, text string, drain bool) {
+	c.closeWith(code, text, drain, nil)
+}
+
+// closeWith is close with a final frame written after the drained ones.
+// Only the first close of a connection counts.
+func (c *conn) closeWith(code int, text string, drain bool, final []byte) {
 	c.closeOnce.Do(func() {
-		c.closeCode, c.closeText, c.drain = code, text, drain
+		c.closeCode, c.closeText, c.drain, c.final = code, text, drain, final
 		close(c.done)
 	})
 }
@@ -166,6 +178,9 @@ func (c *conn) writeLoop() {
 					}
 				}
 			}
+			if c.final != nil && !write(c.final) {
+				return
+			}
 			if c.closeCode != websocket.CloseAbnormalClosure {
 				c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(writeWait))
 			}
@@ -238,6 +253,12 @@ func (c *conn) handleFrame(data []byte) {
 			return
 		}
 		c.hello = true
+		if perr := c.s.knownStation(h.Station); perr != nil {
+			c.s.log.Warn("hello for an unknown station refused", "station", h.Station, "remote", c.remote, "client", h.Client)
+			c.reply(mustFrame(apitype.TypeError, msg.ID, 0, "", perr))
+			c.close(apitype.CloseUnknownStation, closeReason("unknown station "+h.Station), true)
+			return
+		}
 		c.s.subscribe(c, h)
 	case apitype.TypeCommand:
 		if !c.hello {
@@ -253,7 +274,12 @@ func (c *conn) handleFrame(data []byte) {
 			c.reply(mustFrame(apitype.TypeError, msg.ID, 0, "", perr))
 			return
 		}
-		res := c.s.do(c.station, cmd)
+		station, held := c.s.holding(c)
+		if !held {
+			c.replyError(msg.ID, apitype.ErrStationTaken, "not applied: station %s was opened by another client and this connection is closing", station)
+			return
+		}
+		res := c.s.do(station, cmd)
 		c.reply(mustFrame(apitype.TypeResult, msg.ID, 0, "", res))
 	case apitype.TypeWelcome, apitype.TypeResult, apitype.TypeEvent, apitype.TypeError:
 		c.replyError(msg.ID, apitype.ErrUnknown, "message type %q is sent by the agent, not by clients: send hello or command", msg.Type)

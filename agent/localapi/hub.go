@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"runtime/debug"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -84,9 +88,14 @@ func (s *Server) heldAfter(seq uint64, station string) [][]byte {
 }
 
 // subscribe answers a hello: welcome, then the missed events or a fresh
-// snapshot, then live events, in that order and without a gap.
+// snapshot, then live events, in that order and without a gap. The
+// connection takes the station from any connection that held it before.
 func (s *Server) subscribe(c *conn, h apitype.Hello) {
 	s.mu.Lock()
+	if !s.claimLocked(c, h) {
+		s.mu.Unlock()
+		return
+	}
 	latest := s.seq
 	if h.AfterSeq > 0 && h.AfterSeq <= latest && h.AfterSeq+1 >= s.firstHeld() {
 		batch := [][]byte{mustFrame(apitype.TypeWelcome, "", 0, "", s.welcome(h.Station, latest, true))}
@@ -163,10 +172,91 @@ func (s *Server) welcome(station string, seq uint64, resumed bool) apitype.Welco
 	return apitype.Welcome{Version: apitype.Version, Station: station, AgentVersion: s.opts.AgentVersion, Seq: seq, Resumed: resumed}
 }
 
-// attachLocked starts live delivery to c after batch; s.mu is held.
+// claimLocked makes c the holder of h.Station; it reports false when c is
+// already gone. The newest claim wins, so that an app that reconnects
+// before its old connection is known dead gets its station back at once.
+// The previous holder stops getting the station's events now, is told who
+// took the station and closes. s.mu is held.
+func (s *Server) claimLocked(c *conn, h apitype.Hello) bool {
+	if _, ok := s.clients[c]; !ok {
+		return false
+	}
+	c.station = h.Station
+	old := s.holders[h.Station]
+	s.holders[h.Station] = c
+	if old == nil || old == c {
+		return true
+	}
+	old.subscribed = false
+	by := remoteHost(c.remote)
+	s.log.Warn("station opened on another connection: closing the one that held it",
+		"station", h.Station, "remote", c.remote, "client", h.Client, "previous", old.remote)
+	final := mustFrame(apitype.TypeEvent, "", 0, apitype.EvStationTaken, apitype.StationTaken{Station: h.Station, By: by, Client: h.Client})
+	old.closeWith(apitype.CloseStationTaken, closeReason("station "+h.Station+" opened from "+by), true, final)
+	return true
+}
+
+// holding returns c's station and whether c still holds it.
+func (s *Server) holding(c *conn) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.station, c.station == "" || s.holders[c.station] == c
+}
+
+// knownStation returns an error for the client when the backend lists its
+// stations and id is not one of them.
+func (s *Server) knownStation(id string) *apitype.Error {
+	l, ok := s.backend.(StationLister)
+	if !ok {
+		return nil
+	}
+	ids := l.Stations()
+	if slices.Contains(ids, id) {
+		return nil
+	}
+	if len(ids) == 0 {
+		return &apitype.Error{Code: apitype.ErrUnknownStation, Message: fmt.Sprintf(
+			"this agent has no stations configured: add a [[station]] with id %q to the agent's config and restart the agent", id)}
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return &apitype.Error{Code: apitype.ErrUnknownStation, Message: fmt.Sprintf(
+		"this agent has no station %q; its stations are %s. Set this computer's station id with the app's --station flag, "+
+			"the PACKLINE_STATION environment variable or the first line of the station file "+
+			"(/etc/packline/station; %%ProgramData%%\\Packline\\station on Windows), then restart the app; "+
+			"or add a [[station]] with id %q to the agent's config",
+		id, strings.Join(ids, ", "), id)}
+}
+
+// remoteHost is the host part of a remote address.
+func remoteHost(remote string) string {
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		return h
+	}
+	return remote
+}
+
+// closeReason cuts text to what fits a close frame.
+func closeReason(text string) string {
+	const limit = 123 // a control frame's 125 bytes less the close code
+	if len(text) <= limit {
+		return text
+	}
+	text = text[:limit]
+	for !utf8.ValidString(text) {
+		text = text[:len(text)-1]
+	}
+	return text
+}
+
+// attachLocked starts live delivery to c after batch, unless c is gone or
+// has lost its station to a newer connection; s.mu is held.
 func (s *Server) attachLocked(c *conn, station string, batch [][]byte) {
 	if _, ok := s.clients[c]; !ok {
 		return // already gone
+	}
+	if s.holders[station] != c {
+		return // taken by a newer connection, which closes this one
 	}
 	c.station = station
 	c.subscribed = true

@@ -54,6 +54,15 @@ type Backend interface {
 	Snapshot(station string) (apitype.StationView, []apitype.QueueEntry, apitype.Link, []apitype.DeviceStatus)
 }
 
+// StationLister is implemented by a Backend that knows which stations it
+// has: a hello naming any other station is refused with
+// apitype.ErrUnknownStation. With a Backend that does not implement it,
+// every well-formed station id is accepted.
+type StationLister interface {
+	// Stations returns the ids of the configured stations.
+	Stations() []string
+}
+
 // Options configures a Server.
 type Options struct {
 	Backend Backend
@@ -110,6 +119,9 @@ type Server struct {
 	held    int
 	bytes   int // total frame bytes held
 	clients map[*conn]struct{}
+	// holders maps a station id to the connection that said hello with it
+	// last; only that one gets the station's events and runs its commands.
+	holders map[string]*conn
 	closed  bool
 
 	wg sync.WaitGroup
@@ -201,6 +213,7 @@ func New(opts Options) (*Server, error) {
 		seq:     uint64(now.UnixMicro()),
 		ring:    make([]heldEvent, opts.History),
 		clients: make(map[*conn]struct{}),
+		holders: make(map[string]*conn),
 		metrics: newServerMetrics(),
 	}
 	if opts.Backup != nil {

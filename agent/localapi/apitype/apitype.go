@@ -6,6 +6,12 @@
 // "welcome" and then replays every event after hello.after_seq that it still
 // holds, so a reconnecting station resumes without gaps. Commands carry an id
 // that the agent echoes in exactly one "result".
+//
+// A station is held by one connection at a time: a hello naming a station
+// that another connection holds takes it over, and that connection gets a
+// final "station_taken" event and closes with CloseStationTaken. A hello
+// naming a station the agent does not have is answered with an
+// "unknown_station" error and the connection closes.
 package apitype
 
 import (
@@ -131,6 +137,25 @@ const (
 	ErrDevice       = "device_error"
 	ErrInternal     = "internal"
 	ErrUnauthorized = "unauthorized"
+	// ErrUnknownStation answers a hello that names a station the agent
+	// has no configuration for; the connection closes after it with
+	// CloseUnknownStation.
+	ErrUnknownStation = "unknown_station"
+	// ErrStationTaken answers a command sent on a connection whose station
+	// has been opened by another client since.
+	ErrStationTaken = "station_taken"
+)
+
+// Close codes the agent ends a connection with, besides the standard ones.
+const (
+	// CloseStationTaken: another client said hello with this connection's
+	// station id and now holds the station. The client must not reconnect
+	// by itself, or two apps set to the same station take it from each
+	// other for ever.
+	CloseStationTaken = 4001
+	// CloseUnknownStation: the hello named a station the agent does not
+	// have; an ErrUnknownStation error says which ones it has.
+	CloseUnknownStation = 4002
 )
 
 // Error is a typed error in words a packer can act on.
@@ -156,7 +181,22 @@ const (
 	EvLink = "link"
 	// EvAlert carries an Alert to show full-screen.
 	EvAlert = "alert"
+	// EvStationTaken carries a StationTaken. It is the last message of a
+	// connection whose station another client has opened, is sent to that
+	// connection only and has no sequence number.
+	EvStationTaken = "station_taken"
 )
+
+// StationTaken tells a client that another client opened its station; the
+// connection closes with CloseStationTaken after it.
+type StationTaken struct {
+	Station string `json:"station"`
+	// By is the network address (host only) the new holder connected
+	// from, "" when unknown.
+	By string `json:"by,omitempty"`
+	// Client is the new holder's hello.client, e.g. "packline-station 1.4".
+	Client string `json:"client,omitempty"`
+}
 
 // Phases of a station.
 const (

@@ -2,6 +2,11 @@
 // a websocket that says hello with the station id and the last event seen,
 // resumes without gaps after a drop, reconnects with backoff for ever and
 // runs commands as round trips with ids and timeouts. It imports no UI.
+//
+// It stops for good only when the agent hands its station to another
+// client (a TakenError): reconnecting then would take the station back,
+// and two apps set to the same station id would take it from each other
+// for ever.
 package client
 
 import (
@@ -66,6 +71,40 @@ var (
 	ErrTimeout = errors.New("the agent did not answer in time")
 )
 
+// TakenError is why Run stopped: another client said hello to the agent
+// with this client's station id and the agent handed it the station.
+type TakenError struct {
+	Station string
+	// By is the address the other client connected from, "" when the
+	// agent did not say.
+	By string
+	// Client names the other client's app, "" when unknown.
+	Client string
+}
+
+// Error implements error.
+func (e *TakenError) Error() string {
+	msg := "station " + e.Station + " was opened by another client"
+	if e.By != "" {
+		msg += " at " + e.By
+	}
+	return msg + ": not reconnecting"
+}
+
+// UnknownStationError is the agent refusing the station id because it has
+// no such station; Message, the agent's words, lists the stations it has
+// and says how to set the id. Run asks again every UnknownStationRetry, in
+// case the agent's config changes.
+type UnknownStationError struct {
+	Station string
+	Message string
+}
+
+// Error implements error.
+func (e *UnknownStationError) Error() string {
+	return "the agent refused station " + e.Station + ": " + e.Message
+}
+
 // Options configures a Client.
 type Options struct {
 	// URL is the agent, e.g. ws://127.0.0.1:7420; the path /v1/ws is
@@ -85,6 +124,9 @@ type Options struct {
 	// ReadTimeout ends a connection that has been silent that long
 	// (default 75 s; the agent pings every 50 s).
 	ReadTimeout time.Duration
+	// UnknownStationRetry is the pause before asking again for a station
+	// the agent does not have (default 30 s).
+	UnknownStationRetry time.Duration
 
 	// OnWelcome is called with each welcome; Resumed false means the
 	// client's state must be dropped: snapshot events follow.
@@ -154,6 +196,9 @@ func New(opts Options) (*Client, error) {
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 75 * time.Second
 	}
+	if opts.UnknownStationRetry <= 0 {
+		opts.UnknownStationRetry = 30 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -188,6 +233,8 @@ func (c *Client) setState(s State, err error) {
 }
 
 // Run connects and reconnects until ctx ends, then returns ctx's error.
+// When the agent hands the station to another client it stops at once,
+// reports Stopped with a *TakenError and returns that error.
 func (c *Client) Run(ctx context.Context) error {
 	backoff := c.opts.MinBackoff
 	for {
@@ -197,13 +244,25 @@ func (c *Client) Run(ctx context.Context) error {
 			c.setState(Stopped, nil)
 			return ctx.Err()
 		}
+		var taken *TakenError
+		if errors.As(err, &taken) {
+			c.log.Error("the agent gave this station to another client: not reconnecting",
+				"station", c.opts.Station, "by", taken.By, "client", taken.Client)
+			c.setState(Stopped, err)
+			return err
+		}
 		if welcomed {
 			backoff = c.opts.MinBackoff
 		}
-		c.log.Warn("agent connection ended", "err", err, "retry_in", backoff)
+		wait := backoff
+		var unknown *UnknownStationError
+		if errors.As(err, &unknown) {
+			wait = c.opts.UnknownStationRetry
+		}
+		c.log.Warn("agent connection ended", "err", err, "retry_in", wait)
 		c.setState(Disconnected, err)
 		// Jitter keeps a room of stations from reconnecting in lockstep.
-		pause := backoff/2 + rand.N(backoff/2+1)
+		pause := wait/2 + rand.N(wait/2+1)
 		select {
 		case <-ctx.Done():
 			c.setState(Stopped, nil)
@@ -255,6 +314,15 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 		ws.SetReadDeadline(time.Now().Add(readTimeout))
 		_, b, err := ws.ReadMessage()
 		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				switch ce.Code {
+				case apitype.CloseStationTaken:
+					return welcomed, &TakenError{Station: c.opts.Station}
+				case apitype.CloseUnknownStation:
+					return welcomed, &UnknownStationError{Station: c.opts.Station, Message: ce.Text}
+				}
+			}
 			return welcomed, fmt.Errorf("reading from the agent: %w", err)
 		}
 		var m apitype.Message
@@ -280,6 +348,11 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 			}
 			c.setState(Connected, nil)
 		case apitype.TypeEvent:
+			if m.Event == apitype.EvStationTaken {
+				var st apitype.StationTaken
+				json.Unmarshal(m.Data, &st)
+				return welcomed, &TakenError{Station: c.opts.Station, By: st.By, Client: st.Client}
+			}
 			if m.Seq > c.lastSeq.Load() {
 				c.lastSeq.Store(m.Seq)
 			}
@@ -301,6 +374,9 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 			c.log.Warn("agent reported an error", "code", e.Code, "message", e.Message)
 			if c.opts.OnError != nil {
 				c.opts.OnError(e)
+			}
+			if e.Code == apitype.ErrUnknownStation {
+				return welcomed, &UnknownStationError{Station: c.opts.Station, Message: e.Message}
 			}
 		}
 	}

@@ -6,7 +6,11 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/ui/client"
@@ -45,6 +49,10 @@ type Model struct {
 	Welcomed bool
 	// Alert is the full-screen alert on show, nil when none.
 	Alert *apitype.Alert
+	// Blocked is true while Alert says why this station cannot work at
+	// all (the agent gave its station to another app, or has no station
+	// with its id); no key dismisses it.
+	Blocked bool
 	// Notice is the last command's answer when it was refused, in words.
 	Notice string
 	// AgentVersion is the agent's version from its welcome.
@@ -62,8 +70,14 @@ func (m *Model) Welcome(w apitype.Welcome) Change {
 	m.Welcomed = true
 	m.AgentVersion = w.AgentVersion
 	if w.Resumed {
+		if m.Blocked {
+			m.Blocked = false
+			m.Alert = nil
+			return ChangeConn | ChangeAlert
+		}
 		return ChangeConn
 	}
+	m.Blocked = false
 	m.View = apitype.StationView{Station: m.Station, Phase: apitype.PhaseIdle}
 	m.Queue = nil
 	m.Devices = nil
@@ -73,7 +87,9 @@ func (m *Model) Welcome(w apitype.Welcome) Change {
 	return ChangeAll
 }
 
-// SetConn records a connection state change.
+// SetConn records a connection state change. When the agent gave the
+// station to another app, or has no station with this id, the model shows
+// a full-screen message saying what to do until the agent welcomes it.
 func (m *Model) SetConn(s client.State, err error) Change {
 	m.Conn = s
 	if err != nil {
@@ -81,7 +97,47 @@ func (m *Model) SetConn(s client.State, err error) Change {
 	} else if s == client.Connected {
 		m.ConnErr = ""
 	}
+	var (
+		taken   *client.TakenError
+		unknown *client.UnknownStationError
+	)
+	switch {
+	case errors.As(err, &taken):
+		m.Alert = &apitype.Alert{Kind: apitype.AlertError, Title: "Station in use elsewhere", Detail: TakenMessage(m.Station, taken.By), Sound: "error"}
+		m.Blocked = true
+		return ChangeConn | ChangeAlert
+	case errors.As(err, &unknown):
+		m.Alert = &apitype.Alert{Kind: apitype.AlertError, Title: "Unknown station", Detail: sentence(unknown.Message), Sound: "error"}
+		m.Blocked = true
+		return ChangeConn | ChangeAlert
+	case s == client.Connected && m.Blocked:
+		m.Alert = nil
+		m.Blocked = false
+		return ChangeConn | ChangeAlert
+	}
 	return ChangeConn
+}
+
+// TakenMessage says that another app opened station, from the address by
+// ("" when unknown), and what to do about it.
+func TakenMessage(station, by string) string {
+	const todo = " Set a different station id here, then restart the app."
+	switch ip := net.ParseIP(by); {
+	case by == "":
+		return "Station " + station + " was opened on another computer." + todo
+	case ip != nil && ip.IsLoopback():
+		return "Station " + station + " was opened by another app on the agent's computer (" + by + ")." + todo
+	}
+	return "Station " + station + " was opened on another computer (" + by + ")." + todo
+}
+
+// sentence starts msg with a capital letter.
+func sentence(msg string) string {
+	r, n := utf8.DecodeRuneInString(msg)
+	if n == 0 {
+		return msg
+	}
+	return strings.ToUpper(string(r)) + msg[n:]
 }
 
 // Apply applies one event from the agent and reports what changed.
@@ -186,8 +242,12 @@ func (m *Model) ApplyResult(res apitype.Result, err error) Change {
 	return c
 }
 
-// DismissAlert hides the alert; it reports whether one was shown.
+// DismissAlert hides the alert; it reports whether one was shown. An
+// alert that blocks the station stays.
 func (m *Model) DismissAlert() bool {
+	if m.Blocked {
+		return false
+	}
 	shown := m.Alert != nil
 	m.Alert = nil
 	return shown

@@ -188,6 +188,9 @@ const (
 // BannerFor says what works right now, most important first: the agent
 // connection, the internet link, then the devices.
 func (m *Model) BannerFor() Banner {
+	if m.Blocked && m.Alert != nil {
+		return Banner{Text: m.Alert.Title, Detail: bannerStoppedMore, Level: LevelError}
+	}
 	switch m.Conn {
 	case client.Connecting:
 		if !m.Welcomed {

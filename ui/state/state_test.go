@@ -288,3 +288,57 @@ func TestSoundsAreDistinct(t *testing.T) {
 		t.Error("alert words")
 	}
 }
+
+func TestStationTakenBlocksTheScreen(t *testing.T) {
+	m := NewModel("st1")
+	m.Welcome(apitype.Welcome{Seq: 1})
+	m.SetConn(client.Connected, nil)
+	c := m.SetConn(client.Stopped, &client.TakenError{Station: "st1", By: "10.0.0.12"})
+	if c&ChangeAlert == 0 || m.Alert == nil || !m.Blocked {
+		t.Fatalf("after the takeover: change %b, alert %+v, blocked %v", c, m.Alert, m.Blocked)
+	}
+	const want = "Station st1 was opened on another computer (10.0.0.12). Set a different station id here, then restart the app."
+	if m.Alert.Detail != want {
+		t.Errorf("message %q, want %q", m.Alert.Detail, want)
+	}
+	if AlertWords(*m.Alert) != "STATION IN USE ELSEWHERE" {
+		t.Errorf("headline %q", AlertWords(*m.Alert))
+	}
+	if m.DismissAlert() || m.Alert == nil {
+		t.Error("a key dismissed the takeover message")
+	}
+	if b := m.BannerFor(); b.Level != LevelError || b.Text != "Station in use elsewhere" || strings.Contains(b.Text, "reconnects") {
+		t.Errorf("banner %+v", b)
+	}
+	if got := TakenMessage("st1", "127.0.0.1"); !strings.Contains(got, "another app on the agent's computer (127.0.0.1)") {
+		t.Errorf("loopback taker: %q", got)
+	}
+	if got := TakenMessage("st1", ""); got != "Station st1 was opened on another computer. Set a different station id here, then restart the app." {
+		t.Errorf("unknown taker: %q", got)
+	}
+}
+
+func TestUnknownStationBlocksUntilWelcomed(t *testing.T) {
+	m := NewModel("st9")
+	msg := `this agent has no station "st9"; its stations are st1, st2. Set this computer's station id with the app's --station flag`
+	m.SetConn(client.Disconnected, &client.UnknownStationError{Station: "st9", Message: msg})
+	if m.Alert == nil || !m.Blocked || m.Alert.Title != "Unknown station" || !strings.HasPrefix(m.Alert.Detail, `This agent has no station "st9"; its stations are st1, st2.`) {
+		t.Fatalf("alert %+v, blocked %v", m.Alert, m.Blocked)
+	}
+	if b := m.BannerFor(); b.Text != "Unknown station" || b.Level != LevelError {
+		t.Errorf("banner %+v", b)
+	}
+	// The agent's config was fixed: the next attempt is welcomed.
+	m.SetConn(client.Connecting, nil)
+	if m.Alert == nil {
+		t.Fatal("message gone while still connecting")
+	}
+	if c := m.Welcome(apitype.Welcome{Seq: 5}); c&ChangeAlert == 0 || m.Alert != nil || m.Blocked {
+		t.Errorf("after the welcome: change %b, alert %+v, blocked %v", c, m.Alert, m.Blocked)
+	}
+	m.SetConn(client.Connected, nil)
+	m.Link = apitype.Link{Online: true}
+	if b := m.BannerFor(); b.Level != LevelOK || b.Text != "Online · station st9" {
+		t.Errorf("banner once welcomed %+v", b)
+	}
+}

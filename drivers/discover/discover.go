@@ -1,9 +1,9 @@
 // Package discover lists the ports a scale may sit on: serial ports (on
 // Linux /dev/serial/by-id links, ttyUSB, ttyACM and present ttyS ports; on
-// Windows the COM ports in HKLM\HARDWARE\DEVICEMAP\SERIALCOMM) and HID
-// devices that are POS scales (usage page 0x8D or a known VID:PID): Linux
-// hidraw files, Windows HID device interfaces. It only looks; package
-// scale probes.
+// Windows the COM ports in HKLM\HARDWARE\DEVICEMAP\SERIALCOMM, named by
+// SetupAPI) and HID devices that are POS scales (usage page 0x8D or a
+// known VID:PID): Linux hidraw files, Windows HID device interfaces. It
+// only looks; package scale probes.
 package discover
 
 import (
@@ -26,7 +26,8 @@ type Port struct {
 	Kind string
 	// Description says what the port is, when known.
 	Description string
-	// VID and PID are the USB ids of a HID device.
+	// VID and PID are the USB ids of a HID device, or of a USB serial
+	// adapter where the system tells them (Windows).
 	VID, PID uint16
 	// Serial is a HID device's USB serial number, when it has one.
 	Serial string

@@ -1,17 +1,19 @@
 package discover
 
 import (
+	"errors"
 	"fmt"
-	"sort"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 
 	"github.com/packline/packline/drivers/serialport"
 )
 
-// List lists the COM ports Windows knows (HKLM\HARDWARE\DEVICEMAP\SERIALCOMM),
-// then the HID POS scales among the HID device interfaces. The COM ports
-// are returned even when listing HID devices fails.
+// List lists the COM ports Windows knows (HKLM\HARDWARE\DEVICEMAP\SERIALCOMM,
+// named by SetupAPI's Ports class where it knows them), then the HID POS
+// scales among the HID device interfaces. The COM ports are returned even
+// when listing HID devices fails.
 func List() ([]Port, error) {
 	out, err := comPorts()
 	if err != nil {
@@ -25,27 +27,94 @@ func List() ([]Port, error) {
 	return out, nil
 }
 
+// comPorts lists the COM ports: SERIALCOMM says which exist, SetupAPI
+// gives their friendly names and USB ids. Either alone is enough.
 func comPorts() ([]Port, error) {
+	serialcomm, regErr := serialCOMM()
+	devs, setupErr := setupAPIPorts()
+	if regErr != nil && (setupErr != nil || len(devs) == 0) {
+		return nil, regErr
+	}
+	return comPortsFrom(serialcomm, devs), nil
+}
+
+// serialCOMM reads HKLM\HARDWARE\DEVICEMAP\SERIALCOMM: kernel device name
+// (\Device\USBSER000) → COM name.
+func serialCOMM() (map[string]string, error) {
 	k, err := registry.OpenKey(registry.LOCAL_MACHINE, `HARDWARE\DEVICEMAP\SERIALCOMM`, registry.QUERY_VALUE)
-	if err == registry.ErrNotExist {
+	if errors.Is(err, registry.ErrNotExist) {
 		return nil, nil // no serial ports at all
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the COM port list: %w", err)
+		return nil, fmt.Errorf("reading the COM port list (name the port with --port COM3 instead): %w", err)
 	}
 	defer k.Close()
 	names, err := k.ReadValueNames(0)
 	if err != nil {
-		return nil, fmt.Errorf("reading the COM port list: %w", err)
+		return nil, fmt.Errorf("reading the COM port list (name the port with --port COM3 instead): %w", err)
 	}
-	var out []Port
+	out := map[string]string{}
 	for _, n := range names {
 		com, _, err := k.GetStringValue(n)
 		if err != nil {
 			continue
 		}
-		out = append(out, Port{Path: com, Device: n, Kind: "serial", Description: n})
+		out[n] = com
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// portsClass is the Ports (COM & LPT) device setup class,
+// {4d36e978-e325-11ce-bfc1-08002be10318}.
+var portsClass = windows.GUID{Data1: 0x4d36e978, Data2: 0xe325, Data3: 0x11ce, Data4: [8]byte{0xbf, 0xc1, 0x08, 0x00, 0x2b, 0xe1, 0x03, 0x18}}
+
+// setupAPIPorts lists the present devices of the Ports class with their
+// PortName, friendly name and hardware ids.
+func setupAPIPorts() ([]comDevice, error) {
+	set, err := windows.SetupDiGetClassDevsEx(&portsClass, "", 0, windows.DIGCF_PRESENT, 0, "")
+	if err != nil {
+		return nil, fmt.Errorf("listing serial port devices (SetupDiGetClassDevs): %w", err)
+	}
+	defer set.Close()
+	var out []comDevice
+	for i := 0; ; i++ {
+		info, err := set.EnumDeviceInfo(i)
+		if errors.Is(err, windows.ERROR_NO_MORE_ITEMS) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("listing serial port devices (SetupDiEnumDeviceInfo): %w", err)
+		}
+		d := comDevice{Port: portName(set, info)}
+		if d.Port == "" {
+			continue
+		}
+		if v, err := set.DeviceRegistryProperty(info, windows.SPDRP_FRIENDLYNAME); err == nil {
+			d.FriendlyName, _ = v.(string)
+		}
+		if v, err := set.DeviceRegistryProperty(info, windows.SPDRP_HARDWAREID); err == nil {
+			switch ids := v.(type) {
+			case []string:
+				d.HardwareIDs = ids
+			case string:
+				d.HardwareIDs = []string{ids}
+			}
+		}
+		out = append(out, d)
+	}
+}
+
+// portName reads the "PortName" value of a device's hardware key, or "".
+func portName(set windows.DevInfo, info *windows.DevInfoData) string {
+	h, err := set.OpenDevRegKey(info, windows.DICS_FLAG_GLOBAL, 0, windows.DIREG_DEV, windows.KEY_READ)
+	if err != nil {
+		return ""
+	}
+	k := registry.Key(h)
+	defer k.Close()
+	name, _, err := k.GetStringValue("PortName")
+	if err != nil {
+		return ""
+	}
+	return name
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/packline/packline/drivers/deviceuri"
 	"github.com/packline/packline/drivers/discover"
+	"github.com/packline/packline/drivers/printer"
 	"github.com/packline/packline/drivers/scale"
 	"github.com/packline/packline/drivers/serialport"
 )
@@ -26,12 +29,13 @@ func (p *portList) Get() any           { return []string(*p) }
 func init() {
 	register(&command{
 		name:    "devices",
-		args:    "[--probe] [--port PATH]...",
-		summary: "list serial ports and HID scales, and with --probe the scale URI each one answers to",
+		args:    "[--probe] [--port PATH]... [--printer HOST:9100]...",
+		summary: "list serial ports, HID scales and label printers, and with --probe the scale URI each port answers to",
 		flags: func(fs *flag.FlagSet) {
 			fs.Bool("probe", false, "talk to each port to find the scale's protocol and line setting")
 			fs.Var(&portList{}, "port", "also probe this port (repeatable): a port not listed, a TCP serial device server (10.0.0.5:4001) or a HID scale's VID:PID (0922:8003)")
-			fs.Duration("timeout", 20*time.Second, "give up probing a port after this long")
+			fs.Var(&portList{}, "printer", "also ask this printer for its status (repeatable): a network printer's HOST or HOST:PORT (port 9100, asked with ~HQES), or a printer URI such as tspl+tcp://10.0.0.9:9100")
+			fs.Duration("timeout", 20*time.Second, "give up probing a port or printer after this long")
 		},
 		run: runDevices,
 	})
@@ -48,21 +52,30 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 	}
 	probe := flagValue[bool](fs, "probe")
 	extra := flagValue[[]string](fs, "port")
+	named := flagValue[[]string](fs, "printer")
 	timeout := flagValue[time.Duration](fs, "timeout")
-	ports, err := discover.List()
-	if err != nil {
-		if len(ports) == 0 {
+	var queried []printerRow
+	for _, p := range named {
+		u, err := namedPrinter(p)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "packline-agent: %v\n", err)
+		queried = append(queried, printerRow{target: u.Target, transport: u.Transport, uri: u})
 	}
+	ports, err := discover.List()
 	for _, p := range extra {
 		ports = append(ports, namedPort(p))
 		probe = true
 	}
-	if len(ports) == 0 {
-		fmt.Fprintln(c.stdout, "no serial ports or HID scales found: plug the scale in (and switch it on), or name its port with --port")
-		return nil
+	printers, perr := discover.ListPrinters(ctx)
+	if perr != nil {
+		fmt.Fprintf(c.stderr, "packline-agent: %v\n", perr)
+	}
+	if err != nil {
+		if len(ports) == 0 && len(printers) == 0 && len(queried) == 0 {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "packline-agent: %v\n", err)
 	}
 	rows := make([]deviceRow, len(ports))
 	var wg sync.WaitGroup
@@ -80,23 +93,138 @@ func runDevices(ctx context.Context, c *cli, fs *flag.FlagSet) error {
 			rows[i].uri = probeResult(p, ports, u, err)
 		}()
 	}
+	for i := range queried {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			queried[i].desc = printerStatus(pctx, queried[i].uri)
+		}()
+	}
 	wg.Wait()
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PORT\tKIND\tDESCRIPTION\tURI")
-	for _, r := range rows {
-		desc := r.port.Description
-		if r.port.Device != "" && r.port.Device != r.port.Path {
-			desc = strings.TrimSpace(desc + " -> " + r.port.Device)
+	if len(ports) == 0 {
+		fmt.Fprintln(c.stdout, "no serial ports or HID scales found: plug the scale in (and switch it on), or name its port with --port")
+	} else {
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PORT\tKIND\tDESCRIPTION\tURI")
+		for _, r := range rows {
+			desc := r.port.Description
+			if r.port.Device != "" && r.port.Device != r.port.Path {
+				desc = strings.TrimSpace(desc + " -> " + r.port.Device)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.port.Path, r.port.Kind, desc, r.uri)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.port.Path, r.port.Kind, desc, r.uri)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if !probe {
+			fmt.Fprintln(c.stdout, "run with --probe to find each scale's protocol; put the URI in the station's scale setting")
+		}
+	}
+	fmt.Fprintln(c.stdout)
+	if err := writePrinters(c, printers, queried); err != nil {
+		return err
+	}
+	return nil
+}
+
+// printerRow is one row of the printer table.
+type printerRow struct {
+	target, transport, desc string
+	uri                     deviceuri.URI
+	// text is the URI as shown; it is uri.String() when empty.
+	text string
+	note string
+}
+
+// writePrinters prints the printers found and those named with
+// --printer, with the notes that go with them below the table.
+func writePrinters(c *cli, found []discover.Printer, queried []printerRow) error {
+	rows := make([]printerRow, 0, len(found)+len(queried))
+	for _, p := range found {
+		rows = append(rows, printerRow{target: p.Target, transport: p.Transport, desc: p.Description, text: p.URI(), note: p.Note})
+	}
+	rows = append(rows, queried...)
+	if len(rows) == 0 {
+		fmt.Fprintln(c.stdout, "no label printers found: plug the printer in and switch it on, or name a network printer with --printer HOST:9100")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRINTER\tTRANSPORT\tDESCRIPTION\tURI")
+	for _, r := range rows {
+		text := r.text
+		if text == "" {
+			text = r.uri.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.target, r.transport, r.desc, text)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if !probe {
-		fmt.Fprintln(c.stdout, "\nrun with --probe to find each scale's protocol; put the URI in the station's scale setting")
+	for _, r := range rows {
+		if r.note != "" {
+			fmt.Fprintf(c.stdout, "%s: %s\n", r.target, r.note)
+		}
 	}
+	fmt.Fprintln(c.stdout, "put the printer's URI in the station's printer setting; packline-agent print URI FILE.pdf prints a test label")
 	return nil
+}
+
+// namedPrinter is the URI of a printer named with --printer: HOST or
+// HOST:PORT of a network ZPL printer (port 9100 when none is given), the
+// same with tcp:// in front, or a printer URI.
+func namedPrinter(s string) (deviceuri.URI, error) {
+	scheme, rest, hasScheme := strings.Cut(s, "://")
+	if hasScheme && !strings.EqualFold(scheme, "tcp") {
+		u, err := deviceuri.Parse(s)
+		if err != nil {
+			return deviceuri.URI{}, fmt.Errorf("--printer %s: %w", s, err)
+		}
+		switch u.Protocol {
+		case "zpl", "epl", "tspl":
+			return u, nil
+		}
+		return deviceuri.URI{}, fmt.Errorf("--printer %s: %q is not a printer language: write zpl+, epl+ or tspl+ before the transport, or give HOST:9100", s, u.Protocol)
+	}
+	if hasScheme {
+		s = rest
+	}
+	addr := s
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		addr = net.JoinHostPort(strings.Trim(s, "[]"), "9100")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return deviceuri.URI{}, fmt.Errorf("--printer %q: want the network printer's HOST or HOST:PORT, e.g. 10.0.0.9:9100, or a printer URI such as zpl+usb:///dev/usb/lp0", s)
+	}
+	return deviceuri.URI{Protocol: "zpl", Transport: "tcp", Target: addr}, nil
+}
+
+// printerStatus asks the printer at u for its status (for ZPL ~HQES,
+// then ~HS if it never answers that) and says what it answered.
+func printerStatus(ctx context.Context, u deviceuri.URI) string {
+	p, err := printer.Open(u, printer.Options{})
+	if err != nil {
+		return err.Error()
+	}
+	defer p.Close()
+	st, err := p.Status(ctx)
+	switch {
+	case err == nil && st.Ready:
+		return "ready" + listSuffix(st.Warnings)
+	case err == nil:
+		return strings.TrimPrefix((&printer.NotReadyError{Status: st}).Error(), "printer ") + listSuffix(st.Warnings)
+	case errors.Is(err, printer.ErrNoStatus):
+		return "cannot tell: no status over this link"
+	case errors.Is(err, printer.ErrNoAnswer) && u.Protocol == "zpl":
+		return "no status reply: check power, paper and head; an EPL2 or TSPL printer does not answer ZPL (name it as epl+ or tspl+ instead)"
+	case errors.Is(err, printer.ErrNoAnswer):
+		return "no status reply: check power, paper and head"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no status reply in time: another client may hold the printer's port; try again"
+	}
+	return err.Error()
 }
 
 // namedPort is the row of a port named with --port: a TCP serial device

@@ -1,9 +1,12 @@
-// Package discover lists the ports a scale may sit on: serial ports (on
-// Linux /dev/serial/by-id links, ttyUSB, ttyACM and present ttyS ports; on
-// Windows the COM ports in HKLM\HARDWARE\DEVICEMAP\SERIALCOMM, named by
-// SetupAPI) and HID devices that are POS scales (usage page 0x8D or a
-// known VID:PID): Linux hidraw files, Windows HID device interfaces. It
-// only looks; package scale probes.
+// Package discover lists the ports a scale may sit on and the label
+// printers present. Ports: serial ports (on Linux /dev/serial/by-id links,
+// ttyUSB, ttyACM and present ttyS ports; on Windows the COM ports in
+// HKLM\HARDWARE\DEVICEMAP\SERIALCOMM, named by SetupAPI) and HID devices
+// that are POS scales (usage page 0x8D or a known VID:PID): Linux hidraw
+// files, Windows HID device interfaces. Printers: Linux USB printer device
+// files and CUPS queues, and the Windows spooler's printers, each with a
+// suggested device URI. It only looks; packages scale and printer talk to
+// the devices.
 package discover
 
 import (

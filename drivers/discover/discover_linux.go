@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -83,4 +84,42 @@ func usbDescription(root, name string) string {
 		}
 	}
 	return ""
+}
+
+// usbPrintersIn lists the USB printer device files under root
+// (/dev/usb/lp*), with the IEEE 1284 id from
+// /sys/class/usbmisc/lpN/device/ieee1284_id when it can be read.
+func usbPrintersIn(root string) []Printer {
+	files, _ := filepath.Glob(filepath.Join(root, "dev/usb/lp*"))
+	sort.Strings(files)
+	var out []Printer
+	for _, f := range files {
+		name := filepath.Base(f)
+		p := Printer{Transport: "usb", Target: strip(root, f)}
+		var fields map[string]string
+		if b, err := os.ReadFile(filepath.Join(root, "sys/class/usbmisc", name, "device/ieee1284_id")); err == nil {
+			fields = ParseIEEE1284ID(strings.TrimSpace(string(b)))
+		}
+		p.Description = strings.TrimSpace(fields["MFG"] + " " + fields["MDL"])
+		if p.Description == "" {
+			p.Description = fields["DES"]
+		}
+		p.setLanguage(fields["CMD"], fields["MDL"], fields["MFG"], fields["DES"])
+		out = append(out, p)
+	}
+	return out
+}
+
+// ListPrinters lists the label printers present: USB printer device
+// files (/dev/usb/lp*) and CUPS queues. A failing lpstat is reported with
+// the USB printers still listed.
+func ListPrinters(ctx context.Context) ([]Printer, error) { return ListPrintersIn(ctx, "/") }
+
+// ListPrintersIn is ListPrinters over a file tree rooted at root (a copy
+// of /dev, /sys and /etc/cups/ppd in tests). CUPS is asked with the lpstat
+// found on PATH.
+func ListPrintersIn(ctx context.Context, root string) ([]Printer, error) {
+	out := usbPrintersIn(root)
+	cups, err := cupsPrinters(ctx, filepath.Join(root, "etc/cups/ppd"))
+	return append(out, cups...), err
 }

@@ -3,11 +3,15 @@
 package discover
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/packline/packline/drivers/deviceuri"
 )
 
 // dymoDescriptor is the start of a Dymo M10 report descriptor: Usage Page
@@ -105,4 +109,105 @@ func FuzzUsagePages(f *testing.F) {
 	f.Add(dymoDescriptor)
 	f.Add([]byte{0xfe, 0x02, 0x00, 0x01, 0x02, 0x05, 0x8d})
 	f.Fuzz(func(t *testing.T, b []byte) { UsagePages(b) })
+}
+
+// fakeLpstat puts an lpstat on PATH that answers -e and -v as CUPS does in
+// the C locale, and in German otherwise.
+func fakeLpstat(t *testing.T, dests, devices string) {
+	t.Helper()
+	dir := t.TempDir()
+	// Only shell builtins: PATH holds nothing but this lpstat.
+	script := "#!/bin/sh\n" +
+		"if [ \"$LC_ALL\" != C ]; then echo \"Gerät für label4x6: socket://10.1.2.9\"; exit 0; fi\n" +
+		"case \"$1\" in\n" +
+		"-e) printf '%s' '" + dests + "' ;;\n" +
+		"-v) printf '%s' '" + devices + "' ;;\n" +
+		"*) echo \"lpstat: unknown option $1\" >&2; exit 1 ;;\n" +
+		"esac\n"
+	write(t, dir, "lpstat", script)
+	if err := os.Chmod(filepath.Join(dir, "lpstat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	t.Setenv("LC_ALL", "de_DE.UTF-8")
+}
+
+func TestListPrintersIn(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "dev/usb/lp0", "")
+	write(t, root, "sys/class/usbmisc/lp0/device/ieee1284_id", "MANUFACTURER:Zebra Technologies ;COMMAND SET:ZPL;MODEL:ZTC ZP 450-200dpi;CLASS:PRINTER;\n")
+	write(t, root, "dev/usb/lp1", "")
+	write(t, root, "sys/class/usbmisc/lp1/device/ieee1284_id", "MFG:TSC;CMD:TSPL2;MDL:TTP-244 Pro;CLS:PRINTER;")
+	write(t, root, "dev/usb/lp2", "") // no readable 1284 id
+	write(t, root, "etc/cups/ppd/office.ppd", "*PPD-Adobe: \"4.3\"\n")
+	fakeLpstat(t, "label4x6\noffice\nshipping\nremote\n",
+		"device for label4x6: socket://10.1.2.9\n"+
+			"device for office: usb://HP/LaserJet%20P1102?serial=000000\n"+
+			"device for shipping: usb://Zebra%20Technologies/ZTC%20GK420d?serial=28J1\n"+
+			"device for remote: ipp://printsrv.local/printers/labels\n")
+
+	got, err := ListPrintersIn(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guessed := "language not known, zpl assumed: write epl+ or tspl+ instead if the printer speaks EPL2 or TSPL"
+	want := []Printer{
+		{Transport: "usb", Target: "/dev/usb/lp0", Description: "Zebra Technologies ZTC ZP 450-200dpi", Language: "zpl"},
+		{Transport: "usb", Target: "/dev/usb/lp1", Description: "TSC TTP-244 Pro", Language: "tspl"},
+		{Transport: "usb", Target: "/dev/usb/lp2", Language: "zpl", Guessed: true, Note: guessed},
+		{Transport: "cups", Target: "label4x6", Description: "raw queue, socket://10.1.2.9", Language: "zpl", Guessed: true, Raw: true,
+			Note: "CUPS passes jobs on to a network printer: zpl+tcp://10.1.2.9:9100 prints there directly and reads its status; " + guessed},
+		{Transport: "cups", Target: "office", Description: "usb://HP/LaserJet%20P1102?serial=000000", Language: "zpl", Guessed: true, Note: guessed},
+		{Transport: "cups", Target: "shipping", Description: "raw queue, usb://Zebra%20Technologies/ZTC%20GK420d?serial=28J1", Language: "zpl", Raw: true},
+		{Transport: "cups", Target: "remote", Description: "ipp://printsrv.local/printers/labels", Language: "zpl", Guessed: true, Note: guessed},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("ListPrintersIn (-want +got):\n%s", d)
+	}
+	for _, p := range got {
+		if _, err := deviceuri.Parse(p.URI()); err != nil {
+			t.Errorf("%s: suggested URI does not parse: %v", p.Target, err)
+		}
+	}
+}
+
+func TestListPrintersWithoutCUPS(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "dev/usb/lp0", "")
+	t.Setenv("PATH", t.TempDir()) // no lpstat
+	got, err := ListPrintersIn(context.Background(), root)
+	if err != nil || len(got) != 1 || got[0].URI() != "zpl+usb:///dev/usb/lp0" {
+		t.Errorf("ListPrintersIn without lpstat = %+v, %v; want the USB printer alone", got, err)
+	}
+}
+
+func TestListPrintersCUPSDown(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "lpstat", "#!/bin/sh\necho 'lpstat: Scheduler is not running.' >&2\nexit 1\n")
+	if err := os.Chmod(filepath.Join(dir, "lpstat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	root := t.TempDir()
+	write(t, root, "dev/usb/lp0", "")
+	got, err := ListPrintersIn(context.Background(), root)
+	if err == nil || !strings.Contains(err.Error(), "Scheduler is not running") || !strings.Contains(err.Error(), "start CUPS") {
+		t.Errorf("error = %v, want lpstat's complaint and what to do", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("got %+v, want the USB printer still listed", got)
+	}
+}
+
+func TestListPrintersNoQueues(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "lpstat", "#!/bin/sh\necho 'lpstat: No destinations added.' >&2\nexit 1\n")
+	if err := os.Chmod(filepath.Join(dir, "lpstat"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	got, err := ListPrintersIn(context.Background(), t.TempDir())
+	if err != nil || len(got) != 0 {
+		t.Errorf("ListPrintersIn = %+v, %v; want nothing and no error", got, err)
+	}
 }

@@ -1,8 +1,10 @@
 package discover
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
@@ -117,4 +119,74 @@ func portName(set windows.DevInfo, info *windows.DevInfoData) string {
 		return ""
 	}
 	return name
+}
+
+var (
+	modWinspool       = windows.NewLazySystemDLL("winspool.drv")
+	procEnumPrintersW = modWinspool.NewProc("EnumPrintersW")
+)
+
+const (
+	printerEnumLocal       = 0x2 // PRINTER_ENUM_LOCAL
+	printerEnumConnections = 0x4 // PRINTER_ENUM_CONNECTIONS
+	enumPrintersMax        = 16 << 20
+)
+
+// printerInfo2 is PRINTER_INFO_2W.
+type printerInfo2 struct {
+	serverName, printerName, shareName, portName, driverName *uint16
+	comment, location                                        *uint16
+	devMode                                                  uintptr
+	sepFile, printProcessor, datatype, parameters            *uint16
+	securityDescriptor                                       uintptr
+	attributes, priority, defaultPriority                    uint32
+	startTime, untilTime, status, jobs, averagePPM           uint32
+}
+
+// ListPrinters lists the spooler's printers, local ones and connections
+// to shared printers (EnumPrintersW, level 2), with a language guessed
+// from the printer and driver names. Printers connected only for another
+// user may be missing when the agent runs as a service.
+func ListPrinters(ctx context.Context) ([]Printer, error) {
+	if err := procEnumPrintersW.Find(); err != nil {
+		return nil, fmt.Errorf("loading the Windows spooler functions (is the Print Spooler service installed?): %w", err)
+	}
+	var need, count uint32
+	var buf []uint64 // 8-byte aligned for the structures
+	for size := uint32(0); ; {
+		var p *byte
+		if len(buf) > 0 {
+			p = (*byte)(unsafe.Pointer(&buf[0]))
+		}
+		r, _, err := procEnumPrintersW.Call(printerEnumLocal|printerEnumConnections, 0, 2,
+			uintptr(unsafe.Pointer(p)), uintptr(size), uintptr(unsafe.Pointer(&need)), uintptr(unsafe.Pointer(&count)))
+		if r != 0 {
+			break
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || need <= size || need > enumPrintersMax {
+			return nil, fmt.Errorf("listing Windows printers (EnumPrinters): %w: check that the Print Spooler service is running", err)
+		}
+		size = need
+		buf = make([]uint64, (size+7)/8)
+	}
+	if count == 0 {
+		return nil, nil
+	}
+	infos := unsafe.Slice((*printerInfo2)(unsafe.Pointer(&buf[0])), count)
+	out := make([]Printer, 0, count)
+	for _, in := range infos {
+		name := windows.UTF16PtrToString(in.printerName)
+		if name == "" {
+			continue
+		}
+		driver := windows.UTF16PtrToString(in.driverName)
+		port := windows.UTF16PtrToString(in.portName)
+		p := Printer{Transport: "winspool", Target: name, Description: driver}
+		if port != "" {
+			p.Description += " on " + port
+		}
+		p.setLanguage("", name, driver)
+		out = append(out, p)
+	}
+	return out, nil
 }

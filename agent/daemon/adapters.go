@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/packline/packline/agent/engine"
+	"github.com/packline/packline/agent/localapi"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/tiktok"
 	"github.com/packline/packline/drivers/label"
@@ -27,6 +28,9 @@ type shop struct {
 }
 
 var _ engine.Shop = shop{}
+
+// The engine tells the local API which stations exist.
+var _ localapi.StationLister = (*engine.Engine)(nil)
 
 func (s shop) OrderDetail(ctx context.Context, id string) (order.Order, error) {
 	orders, err := s.c.OrderDetail(ctx, []string{id})

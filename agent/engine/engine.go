@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -666,6 +667,10 @@ func (e *Engine) SetDevice(stationID string, st apitype.DeviceStatus) {
 		e.publish(stationID, apitype.EvAlert, apitype.Alert{Kind: apitype.AlertDevice, Title: st.Kind + " " + st.State, Detail: st.Detail, Sound: "warning"})
 	}
 }
+
+// Stations returns the ids of the configured stations, in configuration
+// order; the local API refuses a station app that names another.
+func (e *Engine) Stations() []string { return slices.Clone(e.order) }
 
 // Snapshot returns what a station shows: its view, the queue, the link and
 // its devices.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,4 +267,32 @@ func TestStationPacksWithTheRealAgent(t *testing.T) {
 			t.Errorf("weight verdict %q", w.Verdict)
 		}
 	})
+
+	// An app set up with an id the agent does not have is told which ids
+	// it has, and st1 stays open.
+	refused := make(chan error, 8)
+	other, err := client.New(client.Options{URL: "ws://" + agent.Addr, Token: agent.Token, Station: "st9",
+		OnState: func(_ client.State, err error) {
+			if err != nil {
+				refused <- err
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
+	defer ocancel()
+	go other.Run(octx)
+	select {
+	case err := <-refused:
+		var unknown *client.UnknownStationError
+		if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "st1") {
+			t.Errorf("hello for st9: %v, want an unknown-station error naming st1", err)
+		}
+	case <-octx.Done():
+		t.Error("the agent accepted or ignored a hello for a station it does not have")
+	}
+	if _, err := cl.Do(ctx, apitype.Command{Kind: apitype.CmdScan, Code: "BOX-M"}); err != nil {
+		t.Errorf("st1 after the refused hello: %v", err)
+	}
 }

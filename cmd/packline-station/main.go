@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -161,19 +160,6 @@ func parseFlags(args []string, stderr io.Writer, h host) (options, error) {
 	return o, nil
 }
 
-// notConfigured reports whether msg is the agent telling station that it
-// has no such station in its config.
-func notConfigured(msg apitype.Message, station string) bool {
-	if msg.Type != apitype.TypeEvent || msg.Event != apitype.EvStation {
-		return false
-	}
-	var v apitype.StationView
-	if json.Unmarshal(msg.Data, &v) != nil {
-		return false
-	}
-	return v.Station == station && v.Order == nil && strings.Contains(v.Prompt, "is not configured")
-}
-
 func run(args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr, thisHost())
 	if err != nil {
@@ -219,12 +205,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	})
 	cl, err = client.New(client.Options{
 		URL: o.agent, Token: token, Station: o.station, Name: "packline-station " + version, Logger: log,
-		OnWelcome: st.Welcome, OnState: st.Conn,
-		OnEvent: func(msg apitype.Message) {
-			if notConfigured(msg, o.station) {
+		OnWelcome: st.Welcome, OnEvent: st.Event,
+		OnState: func(s client.State, err error) {
+			if unknown := (*client.UnknownStationError)(nil); errors.As(err, &unknown) {
 				warnUnknown.Do(func() { log.Error(unknownStation(o)) })
 			}
-			st.Event(msg)
+			st.Conn(s, err)
 		},
 	})
 	if err != nil {

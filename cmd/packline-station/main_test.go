@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/packline/packline/agent/config"
-	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/installer"
 )
 
@@ -129,21 +127,7 @@ func TestDefaultPathsMatchTheAgent(t *testing.T) {
 	}
 }
 
-func TestNotConfigured(t *testing.T) {
-	view := func(v apitype.StationView) apitype.Message {
-		b, _ := json.Marshal(v)
-		return apitype.Message{Type: apitype.TypeEvent, Event: apitype.EvStation, Data: b}
-	}
-	unknown := view(apitype.StationView{Station: "pack-3", Phase: apitype.PhaseIdle, Prompt: `station "pack-3" is not configured: add a [[station]] with this id to the agent's config`})
-	if !notConfigured(unknown, "pack-3") {
-		t.Error("the agent's answer for an unknown station was not recognised")
-	}
-	if notConfigured(view(apitype.StationView{Station: "pack-3", Phase: apitype.PhaseIdle, Prompt: "Scan an order"}), "pack-3") {
-		t.Error("a configured station was taken for an unknown one")
-	}
-	if notConfigured(apitype.Message{Type: apitype.TypeEvent, Event: apitype.EvQueue, Data: unknown.Data}, "pack-3") {
-		t.Error("a queue event was taken for a station view")
-	}
+func TestUnknownStationMessage(t *testing.T) {
 	msg := unknownStation(options{station: "pack-3", stationFrom: "the host name"})
 	for _, want := range []string{`"pack-3"`, "the host name", "[[station]]", "--station", "PACKLINE_STATION"} {
 		if !strings.Contains(msg, want) {

@@ -281,7 +281,7 @@ func (e *Engine) scanItem(st *station, cur *order.Order, code string) error {
 	}
 	if err != nil {
 		e.publish(st.dev.ID, apitype.EvAlert, apitype.Alert{Kind: apitype.AlertWrongItem, Title: "Unknown code", Detail: err.Error(), Sound: "error"})
-		return apiErr(apitype.ErrNotFound, "%s", strings.TrimSuffix(err.Error(), ": "+packing.ErrUnknownCode.Error()))
+		return apiErr(apitype.ErrNotFound, "%s", err)
 	}
 	var out packing.Outcome
 	_, err = e.mutate(cur.ID, func(o *order.Order) (*change, error) {

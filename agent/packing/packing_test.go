@@ -89,8 +89,14 @@ func TestResolverItem(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"nope", "", "sku-gone"} {
-		if _, err := r.Item(o, code); !errors.Is(err, ErrUnknownCode) {
+		_, err := r.Item(o, code)
+		if !errors.Is(err, ErrUnknownCode) {
 			t.Errorf("Item(%q) err = %v, want ErrUnknownCode", code, err)
+			continue
+		}
+		// The packer reads the message: it says what to do, not the sentinel.
+		if msg := err.Error(); strings.Contains(msg, ErrUnknownCode.Error()) || !strings.Contains(msg, "scan the barcode again") && !strings.Contains(msg, "check the barcode") {
+			t.Errorf("Item(%q) message %q", code, msg)
 		}
 	}
 }

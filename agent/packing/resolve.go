@@ -8,8 +8,15 @@ import (
 	"github.com/packline/packline/agent/order"
 )
 
-// ErrUnknownCode means a scanned code matched no item, box or order.
+// ErrUnknownCode means a scanned code matched no item, box or order. The
+// errors that match it read as a sentence for the packer, without it.
 var ErrUnknownCode = errors.New("unknown code")
+
+// unknownCode is an error matching ErrUnknownCode whose text is msg alone.
+type unknownCode struct{ msg string }
+
+func (e unknownCode) Error() string        { return e.msg }
+func (e unknownCode) Is(target error) bool { return target == ErrUnknownCode }
 
 // BarcodeFunc looks a code up in the barcode map (configured codes and the
 // catalogue's GTINs). It reports the SKU id and how many units one scan
@@ -56,7 +63,7 @@ func (r Resolver) Box(raw string) (order.Box, bool) {
 func (r Resolver) Item(o *order.Order, raw string) (Match, error) {
 	c := ParseCode(raw)
 	if c.Clean == "" {
-		return Match{Code: c}, fmt.Errorf("empty scan: scan the barcode again: %w", ErrUnknownCode)
+		return Match{Code: c}, unknownCode{"empty scan: scan the barcode again"}
 	}
 	lookup := func(code string) (string, int, bool) {
 		if r.Barcode == nil || code == "" {
@@ -92,5 +99,5 @@ func (r Resolver) Item(o *order.Order, raw string) (Match, error) {
 			}
 		}
 	}
-	return Match{Code: c}, fmt.Errorf("%q is not an item, box or order this station knows: check the barcode or add it to the catalogue: %w", c.Clean, ErrUnknownCode)
+	return Match{Code: c}, unknownCode{fmt.Sprintf("%q is not an item, box or order this station knows: check the barcode or add it to the catalogue", c.Clean)}
 }

@@ -56,6 +56,9 @@ func TestHappyPath(t *testing.T) {
 	if r.View.ExpectedGrams != 850 || r.View.MeasuredGrams != 860 || r.View.WeightOK == nil || !*r.View.WeightOK {
 		t.Errorf("weight view %+v", r.View)
 	}
+	if r.View.Label == nil || r.View.Label.DeclaredWeight != "1.90 lb" {
+		t.Errorf("declared weight on screen %+v, want 1.90 lb", r.View.Label)
+	}
 	o := h.order("100")
 	if o.State != order.Weighed || o.Intent == nil || o.Intent.Weight != "1.90" || o.Intent.WeightUnit != "POUND" {
 		t.Fatalf("after weigh: %s intent %+v", o.State, o.Intent)

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/packline/packline/agent/localapi/apitype"
@@ -52,11 +53,11 @@ func (e *Engine) view(st *station) apitype.StationView {
 	if o.Label != nil || o.Intent != nil || labelErr != "" {
 		lv := &apitype.LabelView{Error: labelErr, PreviewPNG: preview}
 		if o.Intent != nil {
-			lv.DeclaredWeight = o.Intent.Weight + " " + o.Intent.WeightUnit
+			lv.DeclaredWeight = declared(o.Intent.Weight, o.Intent.WeightUnit)
 		}
 		if l := o.Label; l != nil {
 			lv.PackageID, lv.TrackingNumber, lv.Carrier, lv.Service = l.PackageID, l.TrackingNumber, l.Carrier, l.ServiceName
-			lv.DeclaredWeight = l.Weight + " " + l.WeightUnit
+			lv.DeclaredWeight = declared(l.Weight, l.WeightUnit)
 			lv.Printed = !l.PrintedAt.IsZero()
 		}
 		v.Label = lv
@@ -139,4 +140,16 @@ func orderView(o *order.Order, deadline time.Time) *apitype.OrderView {
 // publishView sends the station's view to it.
 func (e *Engine) publishView(st *station) {
 	e.publish(st.dev.ID, apitype.EvStation, e.view(st))
+}
+
+// declared shows a weight declared to TikTok ("5.23", "POUND") as the packer
+// reads it ("5.23 lb").
+func declared(weight, unit string) string {
+	switch unit {
+	case "POUND":
+		unit = "lb"
+	case "GRAM":
+		unit = "g"
+	}
+	return strings.TrimSpace(weight + " " + unit)
 }

@@ -507,8 +507,8 @@ func (s *Station) updatePack() {
 		if l.TrackingNumber != "" {
 			parts = append(parts, "Tracking "+l.TrackingNumber)
 		}
-		if l.Carrier != "" {
-			parts = append(parts, strings.TrimSpace(l.Carrier+" "+l.Service))
+		if svc := carrierService(l.Carrier, l.Service); svc != "" {
+			parts = append(parts, svc)
 		}
 		if l.DeclaredWeight != "" {
 			parts = append(parts, "declared "+l.DeclaredWeight)
@@ -731,4 +731,13 @@ func (e *scanEntry) TypedKey(k *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(k)
+}
+
+// carrierService names the carrier and its service once: TikTok's service
+// names often start with the carrier's ("USPS Ground Advantage").
+func carrierService(carrier, service string) string {
+	if carrier == "" || strings.HasPrefix(strings.ToLower(service), strings.ToLower(carrier)) {
+		return service
+	}
+	return strings.TrimSpace(carrier + " " + service)
 }

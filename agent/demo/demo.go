@@ -355,7 +355,7 @@ orders:
 			return fmt.Errorf("order %s: %w", q.OrderID, err)
 		}
 		fmt.Fprintf(w, "  expected %.0f g, measured %.0f g (±%.0f g): ok\n", v.ExpectedGrams, v.MeasuredGrams, v.ToleranceGrams)
-		fmt.Fprintf(w, "  label bought: %s %s, tracking %s, declared %s; printed\n", v.Label.Carrier, v.Label.Service, v.Label.TrackingNumber, v.Label.DeclaredWeight)
+		fmt.Fprintf(w, "  label bought: %s, tracking %s, declared %s; printed\n", v.Label.CarrierService(), v.Label.TrackingNumber, v.Label.DeclaredWeight)
 		fmt.Fprintf(w, "  TikTok label purchases for this order: %d\n", d.Sim.Purchases(q.OrderID))
 		packed++
 	}

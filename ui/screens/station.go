@@ -507,7 +507,7 @@ func (s *Station) updatePack() {
 		if l.TrackingNumber != "" {
 			parts = append(parts, "Tracking "+l.TrackingNumber)
 		}
-		if svc := carrierService(l.Carrier, l.Service); svc != "" {
+		if svc := l.CarrierService(); svc != "" {
 			parts = append(parts, svc)
 		}
 		if l.DeclaredWeight != "" {
@@ -731,13 +731,4 @@ func (e *scanEntry) TypedKey(k *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(k)
-}
-
-// carrierService names the carrier and its service once: TikTok's service
-// names often start with the carrier's ("USPS Ground Advantage").
-func carrierService(carrier, service string) string {
-	if carrier == "" || strings.HasPrefix(strings.ToLower(service), strings.ToLower(carrier)) {
-		return service
-	}
-	return strings.TrimSpace(carrier + " " + service)
 }

@@ -631,17 +631,3 @@ func TestFitWidthShrinksOnlyWhatIsTooWide(t *testing.T) {
 		t.Errorf("with room: size %.1f, want 24", long.TextSize)
 	}
 }
-
-func TestCarrierService(t *testing.T) {
-	for _, tc := range []struct{ carrier, service, want string }{
-		{"USPS", "USPS Ground Advantage", "USPS Ground Advantage"},
-		{"USPS", "Ground Advantage", "USPS Ground Advantage"},
-		{"UPS", "ups ground", "ups ground"},
-		{"", "Ground Advantage", "Ground Advantage"},
-		{"FedEx", "", "FedEx"},
-	} {
-		if got := carrierService(tc.carrier, tc.service); got != tc.want {
-			t.Errorf("carrierService(%q, %q) = %q, want %q", tc.carrier, tc.service, got, tc.want)
-		}
-	}
-}

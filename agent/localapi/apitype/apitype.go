@@ -16,6 +16,7 @@ package apitype
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -269,6 +270,15 @@ type LabelView struct {
 	// PreviewPNG is a small PNG of the printed raster, when available.
 	PreviewPNG []byte `json:"preview_png,omitempty"`
 	Error      string `json:"error,omitempty"`
+}
+
+// CarrierService names the carrier and its service once: TikTok's service
+// names often start with the carrier's ("USPS Ground Advantage").
+func (l LabelView) CarrierService() string {
+	if l.Carrier == "" || strings.HasPrefix(strings.ToLower(l.Service), strings.ToLower(l.Carrier)) {
+		return l.Service
+	}
+	return strings.TrimSpace(l.Carrier + " " + l.Service)
 }
 
 // Urgency levels of a queue entry, by time left to the dispatch deadline.

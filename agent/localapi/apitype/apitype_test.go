@@ -50,3 +50,17 @@ func TestWireShape(t *testing.T) {
 		t.Errorf("Error() = %q", err2.Error())
 	}
 }
+
+func TestCarrierService(t *testing.T) {
+	for _, tc := range []struct{ carrier, service, want string }{
+		{"USPS", "USPS Ground Advantage", "USPS Ground Advantage"},
+		{"USPS", "Ground Advantage", "USPS Ground Advantage"},
+		{"UPS", "ups ground", "ups ground"},
+		{"", "Ground Advantage", "Ground Advantage"},
+		{"FedEx", "", "FedEx"},
+	} {
+		if got := (LabelView{Carrier: tc.carrier, Service: tc.service}).CarrierService(); got != tc.want {
+			t.Errorf("CarrierService(%q, %q) = %q, want %q", tc.carrier, tc.service, got, tc.want)
+		}
+	}
+}

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/packline/packline/agent/tiktok/tiktoksim"
 	"github.com/packline/packline/drivers/deviceuri"
 	"github.com/packline/packline/drivers/label"
 	"github.com/packline/packline/drivers/printer"
@@ -23,21 +21,8 @@ import (
 // to the printer simulator, and the PNG the simulator writes is read back. It
 // must be the very bitmap that was sent and still scan as the tracking number.
 func TestGoldenTikTokLabelRoundTrip(t *testing.T) {
-	const tracking = "9400111202555842761234"
-	pdf, err := tiktoksim.LabelPDF(tiktoksim.Label{
-		TrackingNumber: tracking, Carrier: "USPS", Service: "Ground Advantage", OrderID: "576461413038785752", PackageID: "1152954304577365553",
-		ShipTo: []string{"J***s R***a", "1200 Congress Ave", "Austin, TX 78701"}, From: []string{"Packline Demo Shop", "Reno, NV 89502"},
-		WeightText: "2.78 POUND", Created: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pdf, r := tiktokLabel(t)
 	ctx := context.Background()
-	r, err := label.NewRenderer(ctx, label.Options{CacheDir: filepath.Join(os.TempDir(), "packline-test-pdfium-cache")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	for _, dpi := range []int{203, 300} {
 		img, err := r.Prepare(ctx, pdf, label.Spec{DPI: dpi, Stock: "4x6"}, tracking)
 		if err != nil {

@@ -3,13 +3,10 @@ package printer_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/packline/packline/agent/tiktok/tiktoksim"
 	"github.com/packline/packline/drivers/deviceuri"
 	"github.com/packline/packline/drivers/label"
 	"github.com/packline/packline/drivers/printer"
@@ -20,21 +17,8 @@ import (
 // barcode back, and encode the job in each printer language at 203 and
 // 300 dpi. It reports p50 and p99 per label and the job size.
 func BenchmarkPDFToPrinterBytes(b *testing.B) {
-	const tracking = "9400111202555842761234"
-	pdf, err := tiktoksim.LabelPDF(tiktoksim.Label{
-		TrackingNumber: tracking, Carrier: "USPS", Service: "Ground Advantage", OrderID: "576461413038785752", PackageID: "1152954304577365553",
-		ShipTo: []string{"J***s R***a", "1200 Congress Ave", "Austin, TX 78701"}, From: []string{"Packline Demo Shop", "Reno, NV 89502"},
-		WeightText: "2.78 POUND", Created: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	pdf, r := tiktokLabel(b)
 	ctx := context.Background()
-	r, err := label.NewRenderer(ctx, label.Options{CacheDir: filepath.Join(os.TempDir(), "packline-test-pdfium-cache")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
 	// batch samples per iteration keep the percentiles meaningful at
 	// -benchtime 1x while a run stays within seconds.
 	const batch = 10

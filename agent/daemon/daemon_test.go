@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/packline/packline/agent/config"
+	"github.com/packline/packline/agent/daemon/daemontest"
 	"github.com/packline/packline/agent/engine"
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
@@ -21,44 +22,6 @@ import (
 	"github.com/packline/packline/drivers/scale/scalesim"
 	"github.com/packline/packline/store"
 )
-
-// testConfig is a whole agent configuration against the simulator, with a
-// simulated scale and printer at one station.
-func testConfig(t *testing.T, sim *tiktoksim.Sim, scaleName string) *config.Config {
-	t.Helper()
-	dir := t.TempDir()
-	toml := fmt.Sprintf(`
-[agent]
-data_dir = %q
-[log]
-file = "-"
-[tiktok]
-%s
-poll_interval = "1h"
-[api]
-listen = "127.0.0.1:0"
-[weight]
-tolerance_grams = 40
-tolerance_percent = 5
-[[box]]
-code = "BOX-M"
-name = "Medium"
-length = "12"
-width = "9"
-height = "6"
-tare_grams = 150
-[[station]]
-id = "st1"
-scale = "sim://scale?protocol=nci&name=%s"
-printer = "sim://printer?dir=%s"
-`, filepath.ToSlash(dir), sim.AgentConfig(),
-		scaleName, filepath.ToSlash(filepath.Join(dir, "labels")))
-	cfg, err := config.Parse([]byte(toml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // testOptions share one label-renderer compilation cache between tests.
 var testOptions = Options{Version: "test", LabelCacheDir: filepath.Join(os.TempDir(), "packline-test-pdfium-cache")}
@@ -264,4 +227,10 @@ func TestLabelerCloseDoesNotWaitForStart(t *testing.T) {
 	if _, err := l.Prepare(context.Background(), nil, engine.LabelSpec{DPI: 203}, ""); err == nil {
 		t.Error("a closed labeler prepared a label")
 	}
+}
+
+// testConfig is a whole agent configuration against the simulator, with a
+// simulated scale and printer at one station.
+func testConfig(t *testing.T, sim *tiktoksim.Sim, scaleName string) *config.Config {
+	return daemontest.Config(t, sim, daemontest.Station{ScaleName: scaleName})
 }

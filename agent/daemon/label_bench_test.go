@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/packline/packline/agent/config"
+	"github.com/packline/packline/agent/daemon/daemontest"
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/tiktok/tiktoksim"
@@ -54,7 +53,10 @@ func BenchmarkStableWeightToPrinter(b *testing.B) {
 
 	scaleName := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	defer scalesim.RemoveShared(scaleName)
-	cfg := benchConfig(b, sim, scaleName, pr.addr)
+	// A Toledo continuous-output scale that shows motion for 150 ms after
+	// each new weight, and a ZPL printer on TCP.
+	cfg := daemontest.Config(b, sim, daemontest.Station{
+		Scale: "sim://scale?protocol=toledocont&name=" + scaleName + "&motion=150ms", Printer: "zpl+tcp://" + pr.addr})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, err := Start(ctx, cfg, nil, testOptions)
@@ -99,45 +101,6 @@ func BenchmarkStableWeightToPrinter(b *testing.B) {
 	b.ReportMetric(lat[len(lat)/2], "p50_ms")
 	b.ReportMetric(lat[(len(lat)*99)/100], "p99_ms")
 	b.ReportMetric(0, "ns/op")
-}
-
-// benchConfig is one station with a simulated Toledo continuous-output
-// scale that shows motion for 150 ms after each new weight, and a ZPL
-// printer on TCP.
-func benchConfig(b *testing.B, sim *tiktoksim.Sim, scaleName, printerAddr string) *config.Config {
-	b.Helper()
-	dir := b.TempDir()
-	toml := fmt.Sprintf(`
-[agent]
-data_dir = %q
-[log]
-file = "-"
-[tiktok]
-%s
-poll_interval = "1h"
-[api]
-listen = "127.0.0.1:0"
-[weight]
-tolerance_grams = 40
-tolerance_percent = 5
-[[box]]
-code = "BOX-M"
-name = "Medium"
-length = "12"
-width = "9"
-height = "6"
-tare_grams = 150
-[[station]]
-id = "st1"
-scale = "sim://scale?protocol=toledocont&name=%s&motion=150ms"
-printer = "zpl+tcp://%s"
-`, filepath.ToSlash(dir), sim.AgentConfig(),
-		scaleName, printerAddr)
-	cfg, err := config.Parse([]byte(toml))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return cfg
 }
 
 // packer is the robot at station st1.

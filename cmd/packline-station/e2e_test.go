@@ -16,6 +16,7 @@ import (
 
 	"github.com/packline/packline/agent/config"
 	"github.com/packline/packline/agent/daemon"
+	"github.com/packline/packline/agent/daemon/daemontest"
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/tiktok/tiktoksim"
@@ -29,39 +30,7 @@ import (
 // agentConfig is a whole agent against the TikTok Shop simulator, with a
 // simulated scale and printer at station st1.
 func agentConfig(t testing.TB, sim *tiktoksim.Sim, scaleName string) *config.Config {
-	t.Helper()
-	dir := t.TempDir()
-	toml := fmt.Sprintf(`
-[agent]
-data_dir = %q
-[log]
-file = "-"
-[tiktok]
-%s
-poll_interval = "1h"
-[api]
-listen = "127.0.0.1:0"
-[weight]
-tolerance_grams = 40
-tolerance_percent = 5
-[[box]]
-code = "BOX-M"
-name = "Medium"
-length = "12"
-width = "9"
-height = "6"
-tare_grams = 150
-[[station]]
-id = "st1"
-scale = "sim://scale?protocol=nci&name=%s"
-printer = "sim://printer?dir=%s"
-`, filepath.ToSlash(dir), sim.AgentConfig(),
-		scaleName, filepath.ToSlash(filepath.Join(dir, "labels")))
-	cfg, err := config.Parse([]byte(toml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return daemontest.Config(t, sim, daemontest.Station{ScaleName: scaleName})
 }
 
 // stationUI is the station app as main wires it, with a lock standing in

@@ -96,6 +96,12 @@ func parseLpstat(dests, devices string, raw func(queue string) bool) []Printer {
 				continue
 			}
 		}
+		// The name is read as `lpstat -e` gives it: without the white
+		// space around it, which no queue name holds.
+		q = strings.TrimSpace(q)
+		if q == "" {
+			continue
+		}
 		device[q] = strings.TrimSpace(uri)
 		add(q)
 	}
@@ -151,6 +157,14 @@ func cupsDevice(dev string) (scheme, hint, direct string) {
 			direct = host
 		} else {
 			direct = net.JoinHostPort(strings.Trim(host, "[]"), "9100")
+		}
+		// Suggest only what a zpl+tcp:// URI takes: host:port, both
+		// given, once the escapes are undone.
+		h, err := url.PathUnescape(direct)
+		if err != nil {
+			direct = ""
+		} else if host, port, err := net.SplitHostPort(h); err != nil || host == "" || port == "" {
+			direct = ""
 		}
 	}
 	return strings.ToLower(scheme), strings.ReplaceAll(hint, "/", " "), direct

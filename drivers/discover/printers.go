@@ -39,9 +39,9 @@ func (p Printer) URI() string {
 // fields, keyed by upper-case name with the long names folded to the short
 // ones: MANUFACTURER is MFG, MODEL is MDL, COMMAND SET is CMD, DESCRIPTION
 // is DES and CLASS is CLS. A leading two-byte length, as the printer sends
-// it, is skipped.
+// it, is skipped, whatever its bytes: 58 is sent as "\x00:".
 func ParseIEEE1284ID(id string) map[string]string {
-	if len(id) >= 2 && !strings.Contains(id[:2], ":") && (id[0] < ' ' || id[1] < ' ') {
+	if len(id) >= 2 && (id[0] < ' ' || id[1] < ' ') {
 		id = id[2:]
 	}
 	fields := map[string]string{}

@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,6 +20,15 @@ func TestParseIEEE1284ID(t *testing.T) {
 	want = map[string]string{"MFG": "TSC", "CMD": "TSPL2", "MDL": "TTP-244 Pro"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("with length prefix (-want +got):\n%s", d)
+	}
+	// A length whose low byte is ':' (58, 314, …) is a length too.
+	for _, n := range []int{58, 314} {
+		body := "MFG:Zebra;CMD:ZPL;MDL:ZP 450;CLS:PRINTER;"
+		body += strings.Repeat("X", n-2-len(body))
+		got = ParseIEEE1284ID(string([]byte{byte(n >> 8), byte(n)}) + body)
+		if got["MFG"] != "Zebra" || got["CMD"] != "ZPL" {
+			t.Errorf("with length %d: %q, want MFG Zebra and CMD ZPL", n, got)
+		}
 	}
 	if got := ParseIEEE1284ID("garbage"); len(got) != 0 {
 		t.Errorf("ParseIEEE1284ID(garbage) = %v, want no fields", got)

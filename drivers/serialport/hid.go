@@ -198,9 +198,8 @@ func parseHIDUevent(uevent string) hidUevent {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
 		switch k {
 		case "HID_ID":
-			var bus, a, b uint32
-			if _, err := fmt.Sscanf(v, "%x:%x:%x", &bus, &a, &b); err == nil {
-				u.vid, u.pid, u.ok = uint16(a), uint16(b), true
+			if vid, pid, ok := parseHIDID(v); ok {
+				u.vid, u.pid, u.ok = vid, pid, true
 			}
 		case "HID_NAME":
 			u.name = v
@@ -209,6 +208,29 @@ func parseHIDUevent(uevent string) hidUevent {
 		}
 	}
 	return u
+}
+
+// parseHIDID reads the USB ids of a HID_ID value, bus:vendor:product in
+// hex (0003:00000922:00008003). The kernel keeps the vendor and product as
+// 32 bits: ids that do not fit in 16 bits are no USB ids, and are refused
+// rather than cut down to ones of another device.
+func parseHIDID(v string) (vid, pid uint16, ok bool) {
+	f := strings.Split(v, ":")
+	if len(f) != 3 {
+		return 0, 0, false
+	}
+	var n [3]uint64
+	for i, s := range f {
+		x, err := strconv.ParseUint(s, 16, 32)
+		if err != nil {
+			return 0, 0, false
+		}
+		n[i] = x
+	}
+	if n[1] > 0xffff || n[2] > 0xffff {
+		return 0, 0, false
+	}
+	return uint16(n[1]), uint16(n[2]), true
 }
 
 // ListHIDRawIn lists the hidraw devices of the sysfs tree under root ("/"

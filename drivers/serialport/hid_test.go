@@ -124,6 +124,23 @@ func TestListHIDRawIn(t *testing.T) {
 	}
 }
 
+func TestParseHIDUeventIDs(t *testing.T) {
+	for uevent, want := range map[string]hidUevent{
+		"HID_ID=0003:00000922:00008003\n":   {vid: 0x0922, pid: 0x8003, ok: true},
+		"HID_ID=0005:0000046D:0000B342\r\n": {vid: 0x046d, pid: 0xb342, ok: true},
+		// Not USB ids: refused, not taken for 0922:8003.
+		"HID_ID=0003:00010922:00008003\n":   {},
+		"HID_ID=0003:00000922:00018003\n":   {},
+		"HID_ID=0003:00000922:8003x\n":      {},
+		"HID_ID=0003:0922\n":                {},
+		"HID_ID=0003:00000922:00008003:1\n": {},
+	} {
+		if got := parseHIDUevent(uevent); got != want {
+			t.Errorf("parseHIDUevent(%q) = %+v, want %+v", uevent, got, want)
+		}
+	}
+}
+
 func TestReportUsagePages(t *testing.T) {
 	if d := cmp.Diff([]uint32{0x8d}, ReportUsagePages(dymoDescriptor)); d != "" {
 		t.Error(d)

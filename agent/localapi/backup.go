@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,10 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Path == "" {
 		http.Error(w, "no backup path: give the absolute path of the file to write", http.StatusBadRequest)
+		return
+	}
+	if strings.IndexByte(req.Path, 0) >= 0 {
+		http.Error(w, fmt.Sprintf("backup path %q holds a NUL byte, which no file name can", req.Path), http.StatusBadRequest)
 		return
 	}
 	if !filepath.IsAbs(req.Path) {

@@ -144,6 +144,7 @@ func TestBackupRequests(t *testing.T) {
 	}{
 		{"relative path", `{"path": "b2.db"}`, http.StatusBadRequest, "relative"},
 		{"no path", `{}`, http.StatusBadRequest, "no backup path"},
+		{"nul byte", `{"path": ` + jsonString(dst+"\x00.db") + `}`, http.StatusBadRequest, "NUL"},
 		{"not json", `path=/tmp/x.db`, http.StatusBadRequest, "JSON"},
 		{"unknown field", `{"path": ` + jsonString(dst) + `, "mode": 511}`, http.StatusBadRequest, "JSON"},
 		{"two objects", `{"path": ` + jsonString(dst) + `}{}`, http.StatusBadRequest, "one JSON object"},

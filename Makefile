@@ -37,8 +37,14 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
+# test runs every test verbosely into $(BIN)/test.log, shows all but the
+# passing tests' own lines, and ends with the count of tests that passed,
+# failed and were skipped.
 test: deps vet
-	$(GO) test -count=1 -timeout 40m ./...
+	@mkdir -p $(BIN)
+	@bash -o pipefail -c '$(GO) test -count=1 -timeout 40m -v ./... 2>&1 | tee $(BIN)/test.log | grep -vE "^(=== (RUN|PAUSE|CONT|NAME)|[[:space:]]*--- (PASS|SKIP)|PASS$$)"'; rc=$$?; \
+	echo "tests: $$(grep -cE '^[[:space:]]*--- PASS' $(BIN)/test.log) passed, $$(grep -cE '^[[:space:]]*--- FAIL' $(BIN)/test.log) failed, $$(grep -cE '^[[:space:]]*--- SKIP' $(BIN)/test.log) skipped"; \
+	exit $$rc
 
 race: deps
 	$(GO) test -race -count=1 -timeout 60m ./...

@@ -9,6 +9,7 @@ import (
 	"github.com/packline/packline/agent/localapi/apitype"
 	"github.com/packline/packline/agent/order"
 	"github.com/packline/packline/agent/packing"
+	"github.com/packline/packline/store"
 )
 
 func apiErr(code, format string, a ...any) *apitype.Error {
@@ -51,7 +52,13 @@ func (e *Engine) Do(ctx context.Context, stationID string, cmd apitype.Command) 
 	res := apitype.Result{OK: err == nil, View: &v, Queue: queue}
 	if err != nil {
 		var ae *apitype.Error
-		if !errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae):
+		case errors.Is(err, store.ErrFull):
+			e.log.Error("station command not recorded: the store is full", "station", st.dev.ID, "command", cmd.Kind, "err", err)
+			ae = apiErr(apitype.ErrStoreFull, "Packline could not save this: %v. Call the lead; scan it again once space is freed", err)
+			e.publish(st.dev.ID, apitype.EvAlert, apitype.Alert{Kind: apitype.AlertError, Title: "Disk full: nothing was saved", Detail: ae.Message, Sound: "error"})
+		default:
 			e.log.Error("station command failed", "station", st.dev.ID, "command", cmd.Kind, "err", err)
 			ae = apiErr(apitype.ErrInternal, "%v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -745,5 +746,31 @@ func TestPartialCancelUpstreamStopsPurchase(t *testing.T) {
 	want := "line items 990-3 of order 990 were cancelled upstream, so no label was bought: take those units out and have a lead re-weigh the box"
 	if got.State != order.Exception || got.Exception.Detail != want || h.shop.purchased() != 0 {
 		t.Fatalf("state %s %+v purchases %d", got.State, got.Exception, h.shop.purchased())
+	}
+}
+
+func TestFullStoreTellsThePacker(t *testing.T) {
+	h := newHarness(t)
+	h.addOrder(testOrder("100"))
+	// The store's own answer to a write on a full disk.
+	full := h.db.Update(func(*store.Tx) error { return fmt.Errorf("write: %w", syscall.ENOSPC) })
+	if !errors.Is(full, store.ErrFull) {
+		t.Fatalf("store answer to ENOSPC: %v", full)
+	}
+	h.wrap = func(s Store) Store { return fullStore{Store: s, err: full} }
+	h.reopen()
+	r := h.do("A", scan("100"))
+	if r.OK || r.Error == nil || r.Error.Code != apitype.ErrStoreFull || !strings.Contains(r.Error.Message, "Call the lead") || !strings.Contains(r.Error.Message, "free disk space") {
+		t.Fatalf("claim on a full store: %+v", r.Error)
+	}
+	var alerted bool
+	for _, a := range h.pub.alerts() {
+		alerted = alerted || strings.HasPrefix(a.Title, "Disk full")
+	}
+	if !alerted {
+		t.Errorf("no full-screen alert for a full store: %+v", h.pub.alerts())
+	}
+	if o := h.order("100"); o.State != order.Pulled {
+		t.Errorf("order %s after the refused claim, want it untouched", o.State)
 	}
 }

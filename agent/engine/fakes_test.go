@@ -227,6 +227,9 @@ type harness struct {
 	pub     *recPublisher
 	now     time.Time
 	ctx     context.Context
+	// wrap, when set, stands between the engine and the store from the
+	// next open on.
+	wrap func(Store) Store
 }
 
 var testBoxes = []order.Box{{Code: "BOX-S", Name: "Small", Length: "10", Width: "8", Height: "4", Unit: "INCH", Tare: 100 * order.Gram}}
@@ -277,8 +280,12 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	st := FromStore(db)
+	if h.wrap != nil {
+		st = h.wrap(st)
+	}
 	h.e, err = New(Deps{
-		Store: FromStore(db), Shop: h.shop, Labeler: h.labeler, Publisher: h.pub, Calendar: cal,
+		Store: st, Shop: h.shop, Labeler: h.labeler, Publisher: h.pub, Calendar: cal,
 		Now: func() time.Time { return h.now },
 		Stations: []StationDevices{
 			{ID: "A", Scale: h.scale, Printer: h.printer, Label: LabelSpec{DPI: 203, Stock: "4x6"}},
@@ -400,3 +407,12 @@ func (h *harness) packToVerified(id string) {
 }
 
 var errNet = errors.New("dial tcp 127.0.0.1:1: connection refused")
+
+// fullStore is a store whose disk filled up: every write fails with err,
+// reads still work.
+type fullStore struct {
+	Store
+	err error
+}
+
+func (s fullStore) Update(func(Tx) error) error { return s.err }

@@ -138,6 +138,9 @@ const (
 	ErrDevice       = "device_error"
 	ErrInternal     = "internal"
 	ErrUnauthorized = "unauthorized"
+	// ErrStoreFull means the agent could not record the action because its
+	// disk or store is full; nothing was recorded.
+	ErrStoreFull = "store_full"
 	// ErrUnknownStation answers a hello that names a station the agent
 	// has no configuration for; the connection closes after it with
 	// CloseUnknownStation.

@@ -89,8 +89,11 @@ func describeCOM(p *Port, d comDevice) {
 	}
 	if vid, pid, ok := USBIDs(d.HardwareIDs); ok {
 		p.VID, p.PID = vid, pid
-		p.Description = strings.TrimSpace(fmt.Sprintf("%s, USB %04x:%04x", p.Description, vid, pid))
-		p.Description = strings.TrimPrefix(p.Description, ", ")
+		usb := fmt.Sprintf("USB %04x:%04x", vid, pid)
+		if desc := strings.TrimSpace(p.Description); desc != "" {
+			usb = desc + ", " + usb
+		}
+		p.Description = usb
 	}
 }
 

@@ -140,7 +140,7 @@ func FuzzUSBIDs(f *testing.F) {
 			if p.Kind != "serial" || !isCOM(p.Path) || i > 0 && comNumber(got[i-1].Path) > comNumber(p.Path) {
 				t.Fatalf("%+v: ports %+v", dev, got)
 			}
-			if strings.EqualFold(p.Path, port) && ok && (p.VID != vid || p.PID != pid || !strings.Contains(p.Description, fmt.Sprintf("USB %04x:%04x", vid, pid)) || strings.HasPrefix(p.Description, ",")) {
+			if strings.EqualFold(p.Path, port) && ok && (p.VID != vid || p.PID != pid || !strings.HasSuffix(p.Description, fmt.Sprintf("USB %04x:%04x", vid, pid)) || strings.TrimSpace(friendly) == "" && !strings.EqualFold(port, "COM1") && p.Description != fmt.Sprintf("USB %04x:%04x", vid, pid)) {
 				t.Fatalf("%+v: port %+v", dev, p)
 			}
 		}

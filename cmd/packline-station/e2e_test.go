@@ -216,7 +216,7 @@ func TestStationPacksWithTheRealAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.eventually("the stable reading on screen", func() bool {
-		return m.Reading != nil && m.Reading.Stable && m.Reading.Grams > grams-1 && m.Reading.Grams < grams+1 && m.WeightFor().LiveState == "STABLE"
+		return m.Reading != nil && m.Reading.Stable && m.Reading.Grams > grams-1 && m.Reading.Grams < grams+1 && m.WeightFor().LiveVerdict == "In band: F2 accepts the weight"
 	})
 	u.key(fyne.KeyF2)
 	u.eventually("the label printed", func() bool {

@@ -564,6 +564,9 @@ func (s *Station) updateWeight() {
 		s.measured.Color = theme.Foreground
 	}
 	s.verdict.Color = s.measured.Color
+	if w.Measured == "" && w.LiveVerdict != "" {
+		s.verdict.Text, s.verdict.Color = w.LiveVerdict, s.liveState.Color
+	}
 	s.measured.Refresh()
 	s.verdict.Refresh()
 }

@@ -483,8 +483,23 @@ func TestWeightPanel(t *testing.T) {
 	if st.expected.Text != "Expected 1.250 kg ± 50 g  (1.200–1.300 kg)" || st.measured.Text != "Measured 1.390 kg" || st.verdict.Text != "OUT OF TOLERANCE (+140 g)" {
 		t.Errorf("expected %q, measured %q, verdict %q", st.expected.Text, st.measured.Text, st.verdict.Text)
 	}
+	// Before the weight is accepted the verdict line says whether the
+	// stable reading is in the band, in the live reading's colour.
+	st.m.View = apitype.StationView{Phase: apitype.PhaseWeighing, ExpectedGrams: 1250, ToleranceGrams: 50}
+	st.Update(state.ChangeView | state.ChangeReading)
+	if st.measured.Text != "" || st.verdict.Text != "Out of band (+140 g): check the box" || st.verdict.Color != state.ColorError {
+		t.Errorf("before accepting 1.390 kg: measured %q, verdict %q %v", st.measured.Text, st.verdict.Text, st.verdict.Color)
+	}
+	st.m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg", Stable: true}
+	st.Update(state.ChangeReading)
+	if st.verdict.Text != "In band: F2 accepts the weight" || st.verdict.Color != theme.Done {
+		t.Errorf("before accepting 1.262 kg: verdict %q %v", st.verdict.Text, st.verdict.Color)
+	}
 	st.m.Reading = &apitype.Reading{Grams: 1262, Display: "1.262 kg"}
 	st.Update(state.ChangeReading)
+	if st.verdict.Text != "" {
+		t.Errorf("a settling reading keeps the verdict %q", st.verdict.Text)
+	}
 	if st.liveState.Text != "settling…" {
 		t.Errorf("unstable reading shows %q", st.liveState.Text)
 	}
@@ -568,6 +583,12 @@ func TestLongLinesFitTheSmallestScreen(t *testing.T) {
 		{Kind: "printer", State: apitype.DeviceError, Detail: "paper out"},
 	}
 	scenes = append(scenes, Scene{Name: "offline-and-two-devices", Model: crowded})
+	heavy := state.NewModel("P1")
+	heavy.Welcome(apitype.Welcome{Version: apitype.Version, Station: "P1", Seq: 1})
+	heavy.SetConn(client.Connected, nil)
+	heavy.View = apitype.StationView{Station: "P1", Phase: apitype.PhaseWeighing, ExpectedGrams: 1250, ToleranceGrams: 50}
+	heavy.Reading = &apitype.Reading{Grams: 112390, Display: "112.390 kg", Stable: true}
+	scenes = append(scenes, Scene{Name: "weighing-out-of-band", Model: heavy})
 	for _, sc := range scenes {
 		t.Run(sc.Name, func(t *testing.T) {
 			a := test.NewTempApp(t)
@@ -589,6 +610,7 @@ func TestLongLinesFitTheSmallestScreen(t *testing.T) {
 				{"expected", st.expected, theme.SizeLine, queueLeft},
 				{"measured", st.measured, theme.SizeLine, queueLeft},
 				{"verdict", st.verdict, theme.SizeLine, queueLeft},
+				{"live state", st.liveState, 0, queueLeft},
 				{"box", st.boxText, theme.SizeLine, queueLeft},
 			} {
 				if c.text.Text == "" {

@@ -273,6 +273,9 @@ type Weight struct {
 	Level    Level
 	// InBand reports whether the live reading sits in the band.
 	InBand bool
+	// LiveVerdict says, for a stable reading not yet accepted, whether it
+	// sits in the band.
+	LiveVerdict string
 }
 
 // WeightFor returns the weight panel for the model.
@@ -294,6 +297,15 @@ func (m *Model) WeightFor() Weight {
 		}
 		if v.ExpectedGrams > 0 {
 			w.InBand = math.Abs(r.Grams-v.ExpectedGrams) <= v.ToleranceGrams
+			// Before the weight is accepted, say in words what the colour
+			// says: whether the agent will take this box.
+			if r.Stable && !r.Over && !r.Under && v.MeasuredGrams == 0 {
+				if w.InBand {
+					w.LiveVerdict = "In band: F2 accepts the weight"
+				} else {
+					w.LiveVerdict = fmt.Sprintf("Out of band (%+.0f g): check the box", r.Grams-v.ExpectedGrams)
+				}
+			}
 		}
 	} else {
 		w.Live = "—"

@@ -211,6 +211,15 @@ func TestWeight(t *testing.T) {
 	if w.Live != "1.262 kg" || w.Stable || w.LiveState != "settling…" || !w.InBand || w.Expected != "1.250 kg" || w.Band != "1.200–1.300 kg" || w.Tolerance != "± 50 g" {
 		t.Errorf("settling: %+v", w)
 	}
+	// Stable, not yet accepted: the words say what the colour says.
+	m.Reading = &apitype.Reading{Grams: 1262, Display: "2.78 lb", Stable: true}
+	if w := m.WeightFor(); w.LiveState != "STABLE" || w.LiveVerdict != "In band: F2 accepts the weight" || !w.InBand {
+		t.Errorf("stable in band before accepting: %+v", w)
+	}
+	m.Reading = &apitype.Reading{Grams: 1390, Display: "1.390 kg", Stable: true}
+	if w := m.WeightFor(); w.LiveVerdict != "Out of band (+140 g): check the box" || w.InBand {
+		t.Errorf("stable out of band before accepting: %+v", w)
+	}
 	m.Reading = &apitype.Reading{Grams: 1262, Display: "2.78 lb", Stable: true}
 	m.View.MeasuredGrams, m.View.WeightOK = 1262, &ok
 	w = m.WeightFor()

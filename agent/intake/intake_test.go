@@ -26,6 +26,22 @@ type rig struct {
 	changes []Change
 }
 
+// claim marks order id as claimed at station st1, as a packer's scan does.
+func (r *rig) claim(t *testing.T, id string) {
+	t.Helper()
+	if err := r.db.Update(func(tx *store.Tx) error {
+		o, err := tx.Order(id)
+		if err != nil {
+			return err
+		}
+		o.State = order.Claimed
+		o.Pack = &order.Pack{Station: "st1", Scanned: map[string]int{}}
+		return tx.PutOrder(&o)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newRig(t *testing.T, orders int) *rig {
 	t.Helper()
 	clock := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
@@ -122,17 +138,7 @@ func TestPullSeesCancellationsAndReleasedHolds(t *testing.T) {
 		t.Fatal("seed lacks an awaiting and an on-hold seller order")
 	}
 	// A packer has claimed the order when the buyer cancels.
-	if err := r.db.Update(func(tx *store.Tx) error {
-		o, err := tx.Order(packable)
-		if err != nil {
-			return err
-		}
-		o.State = order.Claimed
-		o.Pack = &order.Pack{Station: "st1", Scanned: map[string]int{}}
-		return tx.PutOrder(&o)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	r.claim(t, packable)
 	r.sim.Advance(time.Minute)
 	if err := r.sim.CancelOrder(packable); err != nil {
 		t.Fatal(err)

@@ -146,17 +146,7 @@ func TestPullGoesOnPastProductsWithoutWeight(t *testing.T) {
 
 	// Orders being packed are re-read again: a cancellation reaches the
 	// pack flow. The product is read again later, and not reported twice.
-	if err := r.db.Update(func(tx *store.Tx) error {
-		o, err := tx.Order(held.ID)
-		if err != nil {
-			return err
-		}
-		o.State = order.Claimed
-		o.Pack = &order.Pack{Station: "st1", Scanned: map[string]int{}}
-		return tx.PutOrder(&o)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	r.claim(t, held.ID)
 	r.sim.Advance(time.Minute)
 	if err := r.sim.CancelOrder(held.ID); err != nil {
 		t.Fatal(err)
